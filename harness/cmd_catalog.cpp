@@ -1,0 +1,49 @@
+// `r1lab tasks` and `r1lab data`: what r1lab can run, and whether its data is here.
+#include <fmt/format.h>
+
+#include <iostream>
+
+#include "harness/commands.h"
+#include "tasks/registry.h"
+
+namespace r1lab::harness {
+
+void add_tasks_command(CLI::App& app) {
+  auto* command = app.add_subcommand("tasks", "List tasks with their versions");
+  command->callback([] {
+    std::cout << fmt::format("{:<14} {:>7}  {}\n", "task", "version", "description");
+    for (const auto& name : tasks::task_names()) {
+      auto task = tasks::make_task(name);
+      std::cout << fmt::format("{:<14} {:>7}  {}\n", name, task->info().version, task->info().description);
+    }
+  });
+}
+
+void add_data_command(CLI::App& app) {
+  auto data_dir = std::make_shared<std::string>();
+  auto* command = app.add_subcommand("data", "Show each dataset: present, checksum, expected layout, public source");
+  command->add_option("--data-dir", *data_dir, "Benchmark data directory");
+  command->callback([data_dir] {
+    auto data = tasks::DataDirectory::resolve(*data_dir);
+    std::cout << "data directory: " << data.root().string() << " (from " << data.how_found() << ")\n";
+    bool all_ok = true;
+    for (const auto& name : tasks::task_names()) {
+      const auto spec = tasks::make_task(name)->info().dataset;
+      auto path = data.root() / spec.relative_path;
+      std::string state;
+      if (!std::filesystem::is_regular_file(path)) {
+        state = "MISSING — expected " + path.string() + " (" + spec.records + "); public copy: " + spec.public_source;
+        all_ok = false;
+      } else {
+        std::string sha = tasks::sha256_file(path);
+        state = sha == spec.sha256 ? "ok (sha256 matches)"
+                                   : "present, sha256 DIFFERS (" + sha.substr(0, 12) + "…, known " + spec.sha256.substr(0, 12) +
+                                         "…): scores may not be comparable";
+      }
+      std::cout << fmt::format("{:<14} {:<26} {}\n", name, spec.relative_path, state);
+    }
+    if (!all_ok) std::cout << "set --data-dir or $R1LAB_DATA to a directory with the layout above\n";
+  });
+}
+
+}  // namespace r1lab::harness

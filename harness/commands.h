@@ -1,0 +1,34 @@
+// harness/commands.h — the subcommands of `r1lab`. Each lives in its own cmd_*.cpp and registers itself
+// here; main.cpp only builds the app and reports errors.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include "tasks/task.h"
+
+namespace r1lab::harness {
+
+void add_score_command(CLI::App& app);
+void add_grade_command(CLI::App& app);
+void add_prompts_command(CLI::App& app);
+void add_tasks_command(CLI::App& app);
+void add_data_command(CLI::App& app);
+void add_report_command(CLI::App& app);
+
+// The grading policy flags shared by `score` and `grade`; every flag is listed once, here.
+struct GradingFlags {
+  std::string think = "required";
+  bool fallback_extraction = false;
+  std::string unreduced_fractions = "accept";
+  std::string percent = "strip";
+  double float_rel_tol = 1e-6;
+  int deadline_ms = 2000;
+  std::uint64_t choice_seed = 0;
+  std::string prompt_template = "paper";
+  CLI::Option* think_option = nullptr;
+};
+void add_grading_flags(CLI::App& command, GradingFlags& flags);
+// Throws std::invalid_argument naming the flag when a value is not allowed.
+tasks::GradingConfig grading_config_from(const GradingFlags& flags);
+
+}  // namespace r1lab::harness

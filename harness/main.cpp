@@ -1,0 +1,28 @@
+// r1lab — evaluate reasoning models the way the DeepSeek-R1 paper did. One binary, subcommands.
+#include <iostream>
+
+#include "harness/commands.h"
+#include "harness/version.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"r1lab: benchmark and train reasoning models (DeepSeek-R1 protocol)"};
+  app.set_version_flag("--version", std::string(r1lab::harness::kVersion) + " (" + r1lab::harness::kGitSha + ")");
+  app.require_subcommand(1);
+  r1lab::harness::add_score_command(app);
+  r1lab::harness::add_grade_command(app);
+  r1lab::harness::add_prompts_command(app);
+  r1lab::harness::add_report_command(app);
+  r1lab::harness::add_tasks_command(app);
+  r1lab::harness::add_data_command(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::RuntimeError& exit) {
+    return exit.get_exit_code();
+  } catch (const CLI::ParseError& error) {
+    return app.exit(error);
+  } catch (const std::exception& error) {
+    std::cerr << "r1lab: error: " << error.what() << "\n";
+    return 2;
+  }
+  return 0;
+}

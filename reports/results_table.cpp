@@ -1,0 +1,191 @@
+#include "reports/results_table.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+#include <fstream>
+#include <stdexcept>
+
+#include "reports/paper_tables.h"
+
+namespace r1lab::reports {
+
+namespace {
+
+std::string lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+std::string cell_text(const Cell& cell, bool with_error) {
+  if (!cell.present) return "";
+  if (with_error && cell.standard_error > 0) return fmt::format("{:.1f} ± {:.1f}", cell.value, cell.standard_error);
+  return fmt::format("{:.1f}", cell.value);
+}
+
+std::string html_escape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '<') out += "&lt;";
+    else if (c == '>') out += "&gt;";
+    else if (c == '&') out += "&amp;";
+    else out += c;
+  }
+  return out;
+}
+
+std::string csv_escape(const std::string& s) {
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
+}  // namespace
+
+TableFormat table_format_from_name(const std::string& name) {
+  if (name == "md" || name == "markdown") return TableFormat::markdown;
+  if (name == "csv") return TableFormat::csv;
+  if (name == "html") return TableFormat::html;
+  if (name == "text") return TableFormat::text;
+  throw std::invalid_argument("unknown --format '" + name + "'; use md, csv or html");
+}
+
+nlohmann::json load_results(const std::string& path) {
+  std::string file = path;
+  std::ifstream probe(file);
+  if (!probe) {
+    file = path + "/results.json";
+    probe.open(file);
+  }
+  if (!probe) throw std::runtime_error(path + ": no results.json there (give a run directory or its results.json)");
+  nlohmann::json results;
+  try {
+    results = nlohmann::json::parse(probe);
+  } catch (const nlohmann::json::parse_error& error) {
+    throw std::runtime_error(file + ": not valid JSON (" + error.what() + ")");
+  }
+  for (const char* key : {"task", "metrics", "model"})
+    if (!results.contains(key)) throw std::runtime_error(file + ": missing \"" + std::string(key) + "\"; not an r1lab results.json");
+  return results;
+}
+
+Table build_table(const std::vector<nlohmann::json>& results, const std::optional<std::string>& paper_table_name) {
+  Table table;
+  auto column_index = [&](const std::string& key) {
+    auto it = std::find(table.columns.begin(), table.columns.end(), key);
+    if (it != table.columns.end()) return static_cast<std::size_t>(it - table.columns.begin());
+    table.columns.push_back(key);
+    for (auto& row : table.cells) row.emplace_back();
+    return table.columns.size() - 1;
+  };
+  auto row_index = [&](const std::string& name) {
+    auto it = std::find(table.row_names.begin(), table.row_names.end(), name);
+    if (it != table.row_names.end()) return static_cast<std::size_t>(it - table.row_names.begin());
+    table.row_names.push_back(name);
+    table.cells.emplace_back(table.columns.size());
+    return table.row_names.size() - 1;
+  };
+  const nlohmann::json* paper = nullptr;
+  if (paper_table_name) {
+    paper = &paper_table(*paper_table_name);
+    for (const auto& column : (*paper)["columns"]) column_index(column.get<std::string>());
+  }
+  for (const auto& result : results) {
+    std::string model = result["model"].get<std::string>();
+    std::string task = result["task"]["name"].get<std::string>();
+    std::size_t row = row_index(model);
+    for (const auto& metric : result["metrics"]) {
+      std::size_t column = column_index(task + "_" + metric["name"].get<std::string>());
+      table.cells[row][column] = {metric["value"].get<double>() * 100.0, metric["stderr"].get<double>() * 100.0, true};
+    }
+  }
+  if (!paper) return table;
+  std::size_t ours = table.row_names.size();
+  for (const auto& [model, values] : (*paper)["rows"].items()) {
+    std::size_t row = row_index(model + " (paper)");
+    for (std::size_t i = 0; i < values.size(); ++i)
+      table.cells[row][column_index((*paper)["columns"][i].get<std::string>())] = {values[i].get<double>(), 0, true};
+  }
+  // Deltas for our rows whose name matches a paper row (case-insensitive, either contains the other).
+  for (std::size_t r = 0; r < ours; ++r) {
+    for (const auto& [model, values] : (*paper)["rows"].items()) {
+      std::string a = lower(table.row_names[r]), b = lower(model);
+      if (a.find(b) == std::string::npos && b.find(a) == std::string::npos) continue;
+      std::vector<Cell> delta(table.columns.size());
+      for (std::size_t i = 0; i < values.size(); ++i) {
+        std::size_t c = column_index((*paper)["columns"][i].get<std::string>());
+        if (table.cells[r][c].present)
+          delta[c] = {table.cells[r][c].value - values[i].get<double>(), table.cells[r][c].standard_error, true};
+      }
+      table.row_names.push_back(table.row_names[r] + " − paper (points)");
+      delta.resize(table.columns.size());
+      table.cells.push_back(delta);
+      break;
+    }
+  }
+  return table;
+}
+
+std::string render_table(const Table& table, TableFormat format) {
+  std::string out;
+  switch (format) {
+    case TableFormat::csv: {
+      out += "model";
+      for (const auto& c : table.columns) out += "," + csv_escape(c) + "," + csv_escape(c + "_stderr");
+      out += "\n";
+      for (std::size_t r = 0; r < table.row_names.size(); ++r) {
+        out += csv_escape(table.row_names[r]);
+        for (const auto& cell : table.cells[r])
+          out += cell.present ? fmt::format(",{:.4f},{:.4f}", cell.value, cell.standard_error) : std::string(",,");
+        out += "\n";
+      }
+      return out;
+    }
+    case TableFormat::html: {
+      out += "<table>\n<thead><tr><th>model</th>";
+      for (const auto& c : table.columns) out += "<th>" + html_escape(c) + "</th>";
+      out += "</tr></thead>\n<tbody>\n";
+      for (std::size_t r = 0; r < table.row_names.size(); ++r) {
+        out += "<tr><td>" + html_escape(table.row_names[r]) + "</td>";
+        for (const auto& cell : table.cells[r]) out += "<td>" + html_escape(cell_text(cell, true)) + "</td>";
+        out += "</tr>\n";
+      }
+      return out + "</tbody>\n</table>\n";
+    }
+    case TableFormat::markdown:
+    case TableFormat::text: {
+      out += "| model |";
+      for (const auto& c : table.columns) out += " " + c + " |";
+      out += "\n|---|";
+      for (std::size_t i = 0; i < table.columns.size(); ++i) out += "---:|";
+      out += "\n";
+      for (std::size_t r = 0; r < table.row_names.size(); ++r) {
+        out += "| " + table.row_names[r] + " |";
+        for (const auto& cell : table.cells[r]) out += " " + cell_text(cell, true) + " |";
+        out += "\n";
+      }
+      return out;
+    }
+  }
+  return out;
+}
+
+std::string render_summary(const nlohmann::json& results) {
+  std::string out = fmt::format("{} on {} (v{}), {} problems x n={}{}\n", results["model"].get<std::string>(),
+                                results["task"]["name"].get<std::string>(), results["task"]["version"].get<int>(),
+                                results["problems"].get<std::size_t>(), results["n"].get<std::size_t>(),
+                                results.value("partial", false) ? " (PARTIAL)" : "");
+  for (const auto& metric : results["metrics"])
+    out += fmt::format("  {:<22} {:6.2f} ± {:.2f}\n", metric["label"].get<std::string>(),
+                       metric["value"].get<double>() * 100, metric["stderr"].get<double>() * 100);
+  if (results.contains("verdict_counts")) {
+    out += "  verdicts:";
+    for (const auto& [kind, count] : results["verdict_counts"].items()) out += fmt::format(" {}={}", kind, count.get<long>());
+    out += "\n";
+  }
+  return out;
+}
+
+}  // namespace r1lab::reports

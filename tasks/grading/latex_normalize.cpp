@@ -1,0 +1,220 @@
+#include "tasks/grading/latex_normalize.h"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+
+namespace r1lab::grading {
+
+namespace {
+
+void replace_all(std::string& s, std::string_view from, std::string_view to) {
+  if (from.empty()) return;
+  std::size_t pos = 0;
+  while ((pos = s.find(from, pos)) != std::string::npos) {
+    s.replace(pos, from.size(), to);
+    pos += to.size();
+  }
+}
+
+// Replace a command only when it is not the prefix of a longer command (\left vs \leftarrow).
+void replace_command(std::string& s, std::string_view command, std::string_view to) {
+  std::size_t pos = 0;
+  while ((pos = s.find(command, pos)) != std::string::npos) {
+    std::size_t after = pos + command.size();
+    if (after < s.size() && std::isalpha(static_cast<unsigned char>(s[after]))) {
+      pos = after;
+      continue;
+    }
+    s.replace(pos, command.size(), to);
+    pos += to.size();
+  }
+}
+
+std::string trim(std::string_view s) {
+  std::size_t a = 0, b = s.size();
+  while (a < b && std::isspace(static_cast<unsigned char>(s[a]))) ++a;
+  while (b > a && std::isspace(static_cast<unsigned char>(s[b - 1]))) --b;
+  return std::string(s.substr(a, b - a));
+}
+
+bool is_unit_word(std::string_view word) {
+  static constexpr std::array<std::string_view, 52> kUnits = {
+      "cm", "m", "mm", "km", "in", "inch", "inches", "ft", "feet", "foot", "yd", "yard", "yards", "mile", "miles",
+      "meter", "meters", "metre", "metres", "centimeter", "centimeters", "unit", "units", "sq", "square",
+      "cubic", "degree", "degrees", "dollar", "dollars", "cent", "cents", "hour", "hours", "minute", "minutes",
+      "second", "seconds", "day", "days", "week", "weeks", "year", "years", "mph", "kg", "g", "pounds", "lb",
+      "people", "students", "ways"};
+  std::string lower;
+  for (char c : word) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  while (!lower.empty() && (lower.back() == '.' || lower.back() == '^' || std::isdigit(static_cast<unsigned char>(lower.back()))))
+    lower.pop_back();
+  return std::find(kUnits.begin(), kUnits.end(), lower) != kUnits.end();
+}
+
+// Rewrites \text{...}-like wrappers: a wrapper holding only unit words after some math is dropped; any
+// other wrapper is unwrapped to its contents (marked \text{} again when the whole answer is words).
+std::string rewrite_text_wrappers(const std::string& s) {
+  static constexpr std::array<std::string_view, 10> kWrappers = {
+      "\\text", "\\textbf", "\\textit", "\\textrm", "\\mathrm", "\\mathbf", "\\mbox", "\\textnormal",
+      "\\operatorname", "\\mathit"};
+  std::string out;
+  std::size_t i = 0;
+  while (i < s.size()) {
+    bool matched = false;
+    if (s[i] == '\\') {
+      for (auto wrapper : kWrappers) {
+        if (s.compare(i, wrapper.size(), wrapper) != 0) continue;
+        std::size_t j = i + wrapper.size();
+        if (j >= s.size() || s[j] != '{') continue;
+        int depth = 0;
+        std::size_t k = j;
+        for (; k < s.size(); ++k) {
+          if (s[k] == '{') ++depth;
+          if (s[k] == '}' && --depth == 0) break;
+        }
+        if (k >= s.size()) continue;
+        std::string inner = trim(std::string_view(s).substr(j + 1, k - j - 1));
+        bool all_units = !inner.empty();
+        std::size_t w = 0;
+        while (w < inner.size()) {
+          while (w < inner.size() && inner[w] == ' ') ++w;
+          std::size_t e = inner.find(' ', w);
+          if (e == std::string::npos) e = inner.size();
+          if (e > w && !is_unit_word(std::string_view(inner).substr(w, e - w))) all_units = false;
+          w = e;
+        }
+        bool after_math = !trim(out).empty();
+        if (!(all_units && after_math)) out += (wrapper == "\\text" || wrapper == "\\textbf" || wrapper == "\\mbox" ||
+                                                 wrapper == "\\textrm" || wrapper == "\\textnormal" || wrapper == "\\textit")
+                                                    ? "\\text{" + inner + "}"
+                                                    : inner;
+        i = k + 1;
+        matched = true;
+        break;
+      }
+    }
+    if (!matched) out += s[i++];
+  }
+  return out;
+}
+
+// A whole answer like 1,000,000 or -12,345.5: drop the separators.
+std::string drop_thousands_separators(const std::string& s) {
+  std::size_t i = 0;
+  if (i < s.size() && (s[i] == '-' || s[i] == '+')) ++i;
+  std::size_t digits = 0;
+  while (i + digits < s.size() && std::isdigit(static_cast<unsigned char>(s[i + digits]))) ++digits;
+  if (digits == 0 || digits > 3) return s;
+  std::size_t j = i + digits;
+  bool any_group = false;
+  while (j < s.size() && s[j] == ',') {
+    std::size_t g = j + 1;
+    std::size_t n = 0;
+    while (g + n < s.size() && std::isdigit(static_cast<unsigned char>(s[g + n]))) ++n;
+    if (n != 3) return s;
+    any_group = true;
+    j = g + 3;
+  }
+  if (!any_group) return s;
+  if (j < s.size() && s[j] == '.') {
+    ++j;
+    while (j < s.size() && std::isdigit(static_cast<unsigned char>(s[j]))) ++j;
+  }
+  if (j != s.size()) return s;
+  std::string out;
+  for (char c : s)
+    if (c != ',') out += c;
+  return out;
+}
+
+}  // namespace
+
+NormalizedAnswer normalize_latex(std::string_view answer) {
+  NormalizedAnswer result;
+  std::string s = trim(answer);
+  // Math delimiters around the whole answer.
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (auto [open, close] : std::array<std::pair<std::string_view, std::string_view>, 4>{
+             {{"$$", "$$"}, {"$", "$"}, {"\\(", "\\)"}, {"\\[", "\\]"}}}) {
+      if (s.size() >= open.size() + close.size() && s.compare(0, open.size(), open) == 0 &&
+          s.compare(s.size() - close.size(), close.size(), close) == 0) {
+        s = trim(std::string_view(s).substr(open.size(), s.size() - open.size() - close.size()));
+        changed = true;
+      }
+    }
+  }
+  replace_all(s, "\\left.", "");
+  replace_all(s, "\\right.", "");
+  for (std::string_view sizing : {"\\left", "\\right", "\\bigl", "\\bigr", "\\Bigl", "\\Bigr", "\\biggl", "\\biggr",
+                                  "\\big", "\\Big", "\\bigg", "\\Bigg", "\\displaystyle", "\\textstyle", "\\limits"})
+    replace_command(s, sizing, "");
+  replace_command(s, "\\dfrac", "\\frac");
+  replace_command(s, "\\tfrac", "\\frac");
+  replace_command(s, "\\cfrac", "\\frac");
+  replace_command(s, "\\dbinom", "\\binom");
+  replace_command(s, "\\tbinom", "\\binom");
+  replace_command(s, "\\lvert", "|");
+  replace_command(s, "\\rvert", "|");
+  replace_command(s, "\\vert", "|");
+  replace_command(s, "\\lbrace", "\\{");
+  replace_command(s, "\\rbrace", "\\}");
+  replace_command(s, "\\leq", "\\le");
+  replace_command(s, "\\geq", "\\ge");
+  replace_command(s, "\\leqslant", "\\le");
+  replace_command(s, "\\geqslant", "\\ge");
+  replace_command(s, "\\neq", "\\ne");
+  replace_command(s, "\\varnothing", "\\emptyset");
+  replace_command(s, "\\mathbf", "\\mathrm");
+  // Spacing.
+  for (std::string_view space : {"\\!", "\\,", "\\;", "\\:", "\\ ", "\\>"}) replace_all(s, space, " ");
+  replace_command(s, "\\quad", " ");
+  replace_command(s, "\\qquad", " ");
+  replace_all(s, "~", " ");
+  replace_all(s, "{,}", "");  // 1{,}000
+  // Degrees.
+  for (std::string_view degree : {"^{\\circ}", "^\\circ", "^{\\circ }", "\\degree", "°"}) {
+    if (s.find(degree) != std::string::npos) {
+      result.had_degrees = true;
+      replace_all(s, degree, "");
+    }
+  }
+  // Currency and percent.
+  replace_all(s, "\\$", "");
+  if (s.find('%') != std::string::npos) {
+    result.had_percent = true;
+    replace_all(s, "\\%", "");
+    replace_all(s, "%", "");
+  }
+  s = rewrite_text_wrappers(s);
+  replace_all(s, "\\text{}", "");
+  s = trim(s);
+  // Trailing sentence punctuation and a leading "=".
+  while (!s.empty() && (s.back() == '.' || s.back() == ';')) {
+    // Keep "3." only when it is not a decimal point of a number like "3." (still a trailing period).
+    s.pop_back();
+    s = trim(s);
+  }
+  if (!s.empty() && s.front() == '=') s = trim(std::string_view(s).substr(1));
+  s = drop_thousands_separators(s);
+  // Collapse runs of spaces.
+  std::string collapsed;
+  for (char c : s) {
+    if (c == ' ' && !collapsed.empty() && collapsed.back() == ' ') continue;
+    collapsed += c;
+  }
+  result.text = trim(collapsed);
+  return result;
+}
+
+std::string normalize_text_answer(std::string_view text) {
+  std::string out;
+  std::string s(text);
+  replace_all(s, "\\text{", "");
+  for (char c : s)
+    if (std::isalnum(static_cast<unsigned char>(c))) out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+}  // namespace r1lab::grading

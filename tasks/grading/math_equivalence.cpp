@@ -1,0 +1,606 @@
+#include "tasks/grading/math_equivalence.h"
+
+#include <ginac/ginac.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <numeric>
+#include <optional>
+#include <set>
+#include <sstream>
+
+#include "tasks/grading/latex_normalize.h"
+#include "tasks/grading/latex_parser.h"
+
+namespace r1lab::grading {
+
+namespace {
+
+using GiNaC::ex;
+using GiNaC::numeric;
+
+// 50 significant digits for every numeric check (set once per process).
+const bool kDigitsSet = [] {
+  GiNaC::Digits = 50;
+  return true;
+}();
+
+// A value inside an answer: a node and, for nodes containing \pm, which sign each \pm takes.
+struct ValueRef {
+  const Node* node;
+  unsigned sign_mask;
+};
+
+int count_plus_minus(const Node& node) {
+  int count = node.kind == NodeKind::plus_minus ? 1 : 0;
+  for (const auto& child : node.children) count += count_plus_minus(*child);
+  return count;
+}
+
+bool is_scalar_kind(NodeKind kind) {
+  switch (kind) {
+    case NodeKind::tuple: case NodeKind::set: case NodeKind::list: case NodeKind::interval_union:
+    case NodeKind::matrix: case NodeKind::relation: case NodeKind::base_number: case NodeKind::text:
+      return false;
+    default:
+      return true;
+  }
+}
+
+// Turns a scalar tree into a GiNaC expression, under the budget. One instance per comparison, so both
+// sides share their symbols.
+class Evaluator {
+ public:
+  Evaluator(const Budget& budget) : budget_(budget), infinity_("oo") {}
+
+  ex evaluate(const ValueRef& value) {
+    sign_mask_ = value.sign_mask;
+    sign_index_ = 0;
+    return to_ex(*value.node);
+  }
+
+  bool saw_decimal() const { return saw_decimal_; }
+  bool skip_expand() const { return skip_expand_; }
+  const GiNaC::symbol& infinity() const { return infinity_; }
+
+  std::set<std::string> free_symbols(const ex& e) const {
+    std::set<std::string> names;
+    collect_symbols(e, names);
+    names.erase("oo");
+    return names;
+  }
+
+  const std::map<std::string, GiNaC::symbol>& symbols() const { return symbols_; }
+
+ private:
+  static void collect_symbols(const ex& e, std::set<std::string>& names) {
+    if (GiNaC::is_a<GiNaC::symbol>(e)) {
+      names.insert(GiNaC::ex_to<GiNaC::symbol>(e).get_name());
+      return;
+    }
+    for (std::size_t i = 0; i < e.nops(); ++i) collect_symbols(e.op(i), names);
+  }
+
+  static double log2_magnitude(const numeric& value) {
+    // log2 of the larger of |numerator|, |denominator|: the size of the exact result per unit exponent.
+    numeric num = GiNaC::abs(value.numer());
+    numeric den = GiNaC::abs(value.denom());
+    numeric big = num > den ? num : den;
+    return static_cast<double>(big.int_length());
+  }
+
+  ex number(const std::string& literal) {
+    std::size_t dot = literal.find('.');
+    std::string digits = dot == std::string::npos ? literal : literal.substr(0, dot) + literal.substr(dot + 1);
+    if (digits.size() > 2000) throw BudgetExceeded("number with more than 2000 digits");
+    std::size_t first = digits.find_first_not_of('0');
+    digits = first == std::string::npos ? "0" : digits.substr(first);
+    numeric value(digits.c_str());
+    if (dot != std::string::npos) {
+      saw_decimal_ = true;
+      value = value / GiNaC::pow(numeric(10), numeric(static_cast<long>(literal.size() - dot - 1)));
+    }
+    return value;
+  }
+
+  ex power(const ex& base, const ex& exponent) {
+    if (GiNaC::is_a<numeric>(exponent)) {
+      numeric e = GiNaC::ex_to<numeric>(exponent);
+      if (GiNaC::is_a<numeric>(base)) {
+        numeric b = GiNaC::ex_to<numeric>(base);
+        if (!b.is_zero() && b != 1 && b != -1 && e.is_real()) {
+          double bits = std::fabs(e.to_double()) * log2_magnitude(b);
+          if (!(bits <= static_cast<double>(budget_.limits().max_integer_power_bits)))
+            throw BudgetExceeded("exact power with about " + std::to_string(static_cast<long long>(std::min(bits, 1e18))) +
+                                 " bits exceeds the limit of " + std::to_string(budget_.limits().max_integer_power_bits));
+        }
+      } else if (e.is_real() && std::fabs(e.to_double()) > budget_.limits().max_symbolic_expand_exponent) {
+        skip_expand_ = true;
+      }
+    } else if (!GiNaC::is_a<numeric>(base) || GiNaC::ex_to<numeric>(base) != 1) {
+      // A symbolic exponent over a power tower: bound its numeric size before GiNaC evaluates anything.
+      ex approx = exponent.evalf();
+      if (GiNaC::is_a<numeric>(approx) && GiNaC::ex_to<numeric>(approx).is_real() &&
+          std::fabs(GiNaC::ex_to<numeric>(approx).to_double()) > 1e6)
+        throw BudgetExceeded("exponent larger than 10^6");
+    }
+    return GiNaC::pow(base, exponent);
+  }
+
+  ex function(const Node& node) {
+    const std::string& name = node.text;
+    ex arg = to_ex(*node.children[0]);
+    if (name == "sin") return GiNaC::sin(arg);
+    if (name == "cos") return GiNaC::cos(arg);
+    if (name == "tan") return GiNaC::tan(arg);
+    if (name == "cot") return GiNaC::cos(arg) / GiNaC::sin(arg);
+    if (name == "sec") return 1 / GiNaC::cos(arg);
+    if (name == "csc") return 1 / GiNaC::sin(arg);
+    if (name == "asin") return GiNaC::asin(arg);
+    if (name == "acos") return GiNaC::acos(arg);
+    if (name == "atan") return GiNaC::atan(arg);
+    if (name == "sinh") return GiNaC::sinh(arg);
+    if (name == "cosh") return GiNaC::cosh(arg);
+    if (name == "tanh") return GiNaC::tanh(arg);
+    if (name == "exp") return GiNaC::exp(arg);
+    if (name == "abs") return GiNaC::abs(arg);
+    if (name == "ln") return GiNaC::log(arg);
+    if (name == "log10") return GiNaC::log(arg) / GiNaC::log(ex(10));
+    if (name == "log") {
+      if (node.children.size() > 1) return GiNaC::log(arg) / GiNaC::log(to_ex(*node.children[1]));
+      return GiNaC::log(arg);  // \log without a base: natural, as both sides are read the same way
+    }
+    if (name == "floor" || name == "ceil") {
+      ex value = arg.evalf();
+      if (!GiNaC::is_a<numeric>(value) || !GiNaC::ex_to<numeric>(value).is_real())
+        throw ParseError(name + " of a non-numeric argument");
+      double d = GiNaC::ex_to<numeric>(value).to_double();
+      return numeric(static_cast<long>(name == "floor" ? std::floor(d) : std::ceil(d)));
+    }
+    throw ParseError("unsupported function " + name);
+  }
+
+  ex to_ex(const Node& node) {
+    budget_.check("evaluation");
+    switch (node.kind) {
+      case NodeKind::number:
+        return number(node.text);
+      case NodeKind::symbol: {
+        if (node.text == "pi") return GiNaC::Pi;
+        if (node.text == "e") return GiNaC::exp(ex(1));
+        if (node.text == "i") return GiNaC::I;
+        auto it = symbols_.find(node.text);
+        if (it == symbols_.end()) it = symbols_.emplace(node.text, GiNaC::symbol(node.text)).first;
+        return it->second;
+      }
+      case NodeKind::infinity:
+        return infinity_;
+      case NodeKind::add: {
+        ex sum = 0;
+        for (const auto& child : node.children) sum += to_ex(*child);
+        return sum;
+      }
+      case NodeKind::multiply: {
+        ex product = 1;
+        for (const auto& child : node.children) product *= to_ex(*child);
+        return product;
+      }
+      case NodeKind::divide: {
+        ex denominator = to_ex(*node.children[1]);
+        if (denominator.is_zero()) throw ParseError("division by zero");
+        return to_ex(*node.children[0]) / denominator;
+      }
+      case NodeKind::negate:
+        return -to_ex(*node.children[0]);
+      case NodeKind::power:
+        return power(to_ex(*node.children[0]), to_ex(*node.children[1]));
+      case NodeKind::root: {
+        ex index = to_ex(*node.children[1]);
+        ex radicand = to_ex(*node.children[0]);
+        if (index == 2) return GiNaC::sqrt(radicand);
+        return power(radicand, 1 / index);
+      }
+      case NodeKind::factorial: {
+        ex n = to_ex(*node.children[0]);
+        if (!GiNaC::is_a<numeric>(n) || !GiNaC::ex_to<numeric>(n).is_nonneg_integer())
+          throw ParseError("factorial of something other than a non-negative integer");
+        if (GiNaC::ex_to<numeric>(n) > budget_.limits().max_factorial_argument)
+          throw BudgetExceeded("factorial argument larger than " + std::to_string(budget_.limits().max_factorial_argument));
+        return GiNaC::factorial(n);
+      }
+      case NodeKind::binomial: {
+        ex n = to_ex(*node.children[0]);
+        ex k = to_ex(*node.children[1]);
+        if (GiNaC::is_a<numeric>(n) && GiNaC::ex_to<numeric>(n) > budget_.limits().max_factorial_argument)
+          throw BudgetExceeded("binomial argument too large");
+        return GiNaC::binomial(n, k);
+      }
+      case NodeKind::plus_minus: {
+        bool minus = (sign_mask_ >> sign_index_++) & 1u;
+        if (node.text == "mp") minus = !minus;
+        ex left = to_ex(*node.children[0]);
+        ex right = to_ex(*node.children[1]);
+        return minus ? left - right : left + right;
+      }
+      case NodeKind::function:
+        return function(node);
+      default:
+        throw ParseError("a " + to_debug_string(node) + " inside an expression");
+    }
+  }
+
+  const Budget& budget_;
+  GiNaC::symbol infinity_;
+  std::map<std::string, GiNaC::symbol> symbols_;
+  unsigned sign_mask_ = 0;
+  int sign_index_ = 0;
+  bool saw_decimal_ = false;
+  bool skip_expand_ = false;
+};
+
+std::optional<numeric> as_number(const ex& e) {
+  ex value = GiNaC::is_a<numeric>(e) ? e : e.evalf();
+  if (!GiNaC::is_a<numeric>(value)) return std::nullopt;
+  return GiNaC::ex_to<numeric>(value);
+}
+
+bool numerically_close(const numeric& a, const numeric& b, double rel_tol) {
+  numeric diff = GiNaC::abs(a - b);
+  if (diff.is_zero()) return true;
+  numeric scale = std::max(GiNaC::abs(a), GiNaC::abs(b));
+  // The tolerance is relative, so 1/2004! and 1/2006! (ratio about 4e6) stay apart however small.
+  return diff <= scale * numeric(std::to_string(rel_tol).c_str()) ||
+         diff.to_double() <= rel_tol * scale.to_double();
+}
+
+class Comparer {
+ public:
+  Comparer(const MathGradingOptions& options, const Budget& budget) : options_(options), budget_(budget), eval_(budget) {}
+
+  bool values_equal(const ValueRef& a, const ValueRef& b) {
+    budget_.check("comparison");
+    const Node& x = *a.node;
+    const Node& y = *b.node;
+    if (is_unordered(x) || is_unordered(y)) return multisets_equal(elements(a), elements(b));
+    if (is_scalar_kind(x.kind) && is_scalar_kind(y.kind)) {
+      int signs_x = count_plus_minus(x), signs_y = count_plus_minus(y);
+      if (signs_x || signs_y) return multisets_equal(elements(a), elements(b));
+      return scalars_equal(a, b);
+    }
+    // Intervals: a 2-tuple, or an inequality in one variable.
+    auto ix = interval_of(x), iy = interval_of(y);
+    if (ix && iy && (x.kind == NodeKind::relation || y.kind == NodeKind::relation ||
+                     (x.kind == NodeKind::tuple && y.kind == NodeKind::tuple))) {
+      return ix->brackets == iy->brackets && values_equal({ix->low, a.sign_mask}, {iy->low, b.sign_mask}) &&
+             values_equal({ix->high, a.sign_mask}, {iy->high, b.sign_mask});
+    }
+    if (x.kind != y.kind) return false;
+    switch (x.kind) {
+      case NodeKind::tuple:
+        if (x.text != y.text || x.children.size() != y.children.size()) return false;
+        return children_equal(x, y);
+      case NodeKind::matrix:
+        return x.rows == y.rows && x.children.size() == y.children.size() && children_equal(x, y);
+      case NodeKind::interval_union: {
+        std::vector<ValueRef> xs, ys;
+        for (const auto& c : x.children) xs.push_back({c.get(), 0});
+        for (const auto& c : y.children) ys.push_back({c.get(), 0});
+        return multisets_equal(xs, ys);
+      }
+      case NodeKind::relation:
+        return relations_equal(x, y);
+      case NodeKind::base_number:
+        return strip_zeros(x.text) == strip_zeros(y.text) && values_equal({x.children[0].get(), 0}, {y.children[0].get(), 0});
+      case NodeKind::text:
+        return normalize_text_answer(x.text) == normalize_text_answer(y.text);
+      default:
+        return false;
+    }
+  }
+
+  Evaluator& evaluator() { return eval_; }
+
+ private:
+  struct Interval {
+    const Node* low;
+    const Node* high;
+    std::string brackets;
+  };
+
+  static std::string strip_zeros(const std::string& digits) {
+    std::size_t first = digits.find_first_not_of('0');
+    return first == std::string::npos ? "0" : digits.substr(first);
+  }
+
+  static bool is_unordered(const Node& node) { return node.kind == NodeKind::set || node.kind == NodeKind::list; }
+
+  std::vector<ValueRef> elements(const ValueRef& value) {
+    std::vector<ValueRef> out;
+    auto add_variants = [&](const Node* node) {
+      int signs = count_plus_minus(*node);
+      if (signs > 4) throw BudgetExceeded("more than 4 \\pm signs in one answer");
+      for (unsigned mask = 0; mask < (1u << signs); ++mask) out.push_back({node, mask});
+    };
+    if (is_unordered(*value.node)) {
+      for (const auto& child : value.node->children) add_variants(child.get());
+    } else {
+      add_variants(value.node);
+    }
+    return out;
+  }
+
+  bool multisets_equal(const std::vector<ValueRef>& xs, const std::vector<ValueRef>& ys) {
+    if (xs.size() != ys.size()) return false;
+    std::vector<bool> used(ys.size(), false);
+    for (const auto& x : xs) {
+      bool found = false;
+      for (std::size_t j = 0; j < ys.size() && !found; ++j) {
+        if (used[j]) continue;
+        if (values_equal(x, ys[j])) used[j] = found = true;
+      }
+      if (!found) return false;
+    }
+    return true;
+  }
+
+  bool children_equal(const Node& x, const Node& y) {
+    for (std::size_t i = 0; i < x.children.size(); ++i)
+      if (!values_equal({x.children[i].get(), 0}, {y.children[i].get(), 0})) return false;
+    return true;
+  }
+
+  std::optional<Interval> interval_of(const Node& node) {
+    if (node.kind == NodeKind::tuple && node.children.size() == 2 && is_scalar_kind(node.children[0]->kind) &&
+        is_scalar_kind(node.children[1]->kind))
+      return Interval{node.children[0].get(), node.children[1].get(), node.text};
+    if (node.kind != NodeKind::relation) return std::nullopt;
+    auto is_lower = [](const std::string& op) { return op == "<" || op == "le"; };
+    auto is_upper = [](const std::string& op) { return op == ">" || op == "ge"; };
+    static const Node kInfinity(NodeKind::infinity);
+    static const Node kMinusInfinity = [] {
+      Node n(NodeKind::negate);
+      n.children.push_back(std::make_unique<Node>(NodeKind::infinity));
+      return n;
+    }();
+    const auto& ops = node.operators;
+    const auto& c = node.children;
+    if (ops.size() == 2 && c[1]->kind == NodeKind::symbol && is_lower(ops[0]) && is_lower(ops[1]))
+      return Interval{c[0].get(), c[2].get(), std::string(ops[0] == "<" ? "(" : "[") + (ops[1] == "<" ? ")" : "]")};
+    if (ops.size() == 2 && c[1]->kind == NodeKind::symbol && is_upper(ops[0]) && is_upper(ops[1]))
+      return Interval{c[2].get(), c[0].get(), std::string(ops[1] == ">" ? "(" : "[") + (ops[0] == ">" ? ")" : "]")};
+    if (ops.size() != 1) return std::nullopt;
+    const std::string& op = ops[0];
+    if (c[0]->kind == NodeKind::symbol && is_lower(op))  // x < a
+      return Interval{&kMinusInfinity, c[1].get(), std::string("(") + (op == "<" ? ")" : "]")};
+    if (c[0]->kind == NodeKind::symbol && is_upper(op))  // x > a
+      return Interval{c[1].get(), &kInfinity, std::string(op == ">" ? "(" : "[") + ")"};
+    if (c[1]->kind == NodeKind::symbol && is_lower(op))  // a < x
+      return Interval{c[0].get(), &kInfinity, std::string(op == "<" ? "(" : "[") + ")"};
+    if (c[1]->kind == NodeKind::symbol && is_upper(op))  // a > x
+      return Interval{&kMinusInfinity, c[0].get(), std::string("(") + (op == ">" ? ")" : "]")};
+    return std::nullopt;
+  }
+
+  bool relations_equal(const Node& x, const Node& y) {
+    if (x.operators == std::vector<std::string>{"="} && y.operators == x.operators) {
+      if (values_equal({x.children[0].get(), 0}, {y.children[0].get(), 0}) &&
+          values_equal({x.children[1].get(), 0}, {y.children[1].get(), 0}))
+        return true;
+      // Same equation up to a non-zero constant factor: y = 2x + 1 and 2x - y + 1 = 0.
+      ex dx = eval_.evaluate({x.children[0].get(), 0}) - eval_.evaluate({x.children[1].get(), 0});
+      ex dy = eval_.evaluate({y.children[0].get(), 0}) - eval_.evaluate({y.children[1].get(), 0});
+      if (dy.is_zero() || dx.is_zero()) return false;
+      if (eval_.skip_expand()) return false;
+      ex ratio = GiNaC::normal(dx / dy);
+      budget_.check("equation comparison");
+      return GiNaC::is_a<numeric>(ratio) && !ratio.is_zero();
+    }
+    if (x.operators != y.operators || x.children.size() != y.children.size()) return false;
+    return children_equal(x, y);
+  }
+
+  bool scalars_equal(const ValueRef& a, const ValueRef& b) {
+    ex x = eval_.evaluate(a);
+    ex y = eval_.evaluate(b);
+    return expressions_equal(x, y);
+  }
+
+ public:
+  bool expressions_equal(const ex& x, const ex& y) {
+    budget_.check("comparison");
+    if (GiNaC::is_a<numeric>(x) && GiNaC::is_a<numeric>(y)) {
+      if (x == y) return true;
+      if (!eval_.saw_decimal()) return false;
+      return numerically_close(GiNaC::ex_to<numeric>(x), GiNaC::ex_to<numeric>(y), options_.float_rel_tol);
+    }
+    ex difference = x - y;
+    if (!eval_.skip_expand()) {
+      difference = difference.expand();
+      budget_.check("expansion");
+    }
+    if (difference.is_zero()) return true;
+    double tolerance = eval_.saw_decimal() ? options_.float_rel_tol : options_.symbolic_rel_tol;
+    auto names_x = eval_.free_symbols(x), names_y = eval_.free_symbols(y);
+    if (names_x != names_y) return false;
+    if (x.has(eval_.infinity()) || y.has(eval_.infinity())) return false;  // oo only equals itself
+    if (names_x.empty()) {
+      auto vx = as_number(x), vy = as_number(y);
+      budget_.check("numeric evaluation");
+      return vx && vy && numerically_close(*vx, *vy, tolerance);
+    }
+    // Free variables: the two must agree at several points (chosen away from small integers, where
+    // removable singularities and special values sit).
+    int agreed = 0;
+    for (int trial = 0; trial < 6 && agreed < 3; ++trial) {
+      GiNaC::exmap point;
+      int j = 0;
+      for (const auto& name : names_x) {
+        const auto& symbol = eval_.symbols().at(name);
+        point[symbol] = numeric(131 + 17 * j + 29 * trial, 97 + 3 * trial) ;
+        ++j;
+      }
+      try {
+        auto vx = as_number(x.subs(point)), vy = as_number(y.subs(point));
+        budget_.check("numeric evaluation");
+        if (!vx || !vy) continue;
+        if (!numerically_close(*vx, *vy, std::max(tolerance, 1e-25))) return false;
+        ++agreed;
+      } catch (const BudgetExceeded&) {
+        throw;
+      } catch (const std::exception&) {
+        continue;  // a pole at this point: try another
+      }
+    }
+    return agreed >= 2;
+  }
+
+ private:
+  const MathGradingOptions& options_;
+  const Budget& budget_;
+  Evaluator eval_;
+};
+
+// "x = 5" (a single variable on the left) stands for its value when the other side is not an equation.
+const Node* strip_assignment(const Node* node, const Node* other) {
+  if (node->kind == NodeKind::relation && node->operators == std::vector<std::string>{"="} &&
+      other->kind != NodeKind::relation && node->children[0]->kind == NodeKind::symbol)
+    return node->children[1].get();
+  return node;
+}
+
+bool has_unreduced_fraction(const Node& node) {
+  if (node.kind == NodeKind::divide && node.children[0]->kind == NodeKind::number &&
+      node.children[1]->kind == NodeKind::number && node.children[0]->text.find('.') == std::string::npos &&
+      node.children[1]->text.find('.') == std::string::npos && node.children[0]->text.size() < 18 &&
+      node.children[1]->text.size() < 18) {
+    long long p = std::stoll(node.children[0]->text), q = std::stoll(node.children[1]->text);
+    if (std::gcd(p, q) > 1) return true;
+  }
+  for (const auto& child : node.children)
+    if (has_unreduced_fraction(*child)) return true;
+  return false;
+}
+
+std::string squeeze(std::string_view s) {
+  std::string out;
+  for (char c : s)
+    if (c != ' ') out += c;
+  return out;
+}
+
+std::string print(const ex& e) {
+  std::ostringstream out;
+  out << e;
+  return out.str();
+}
+
+}  // namespace
+
+AnswerComparison compare_math_answers(std::string_view candidate, std::string_view reference,
+                                      const MathGradingOptions& options, const Budget& budget) {
+  AnswerComparison result;
+  if (candidate.size() > options.limits.max_answer_chars)
+    throw BudgetExceeded("answer longer than " + std::to_string(options.limits.max_answer_chars) + " characters");
+  NormalizedAnswer cand = normalize_latex(candidate);
+  NormalizedAnswer ref = normalize_latex(reference);
+  result.candidate_canonical = cand.text;
+  if (cand.text.empty()) {
+    result.reason = "empty answer";
+    return result;
+  }
+  NodePtr cand_tree, ref_tree;
+  std::string parse_problem;
+  try {
+    ref_tree = parse_latex(ref.text, budget);
+    cand_tree = parse_latex(cand.text, budget);
+  } catch (const ParseError& error) {
+    parse_problem = error.what();
+  }
+  if (options.unreduced_fractions == UnreducedFractionPolicy::reject && cand_tree && has_unreduced_fraction(*cand_tree)) {
+    result.reason = "unreduced fraction (policy: reject)";
+    return result;
+  }
+  if (squeeze(cand.text) == squeeze(ref.text)) {
+    result.equal = true;
+    result.reason = "identical after normalisation";
+    return result;
+  }
+  if (!parse_problem.empty()) {
+    // Only the words can be compared: a text answer, or something the parser does not cover.
+    bool equal_words = normalize_text_answer(cand.text) == normalize_text_answer(ref.text) &&
+                       !normalize_text_answer(ref.text).empty() &&
+                       (ref.text.find("\\text{") != std::string::npos || cand.text.find("\\text{") != std::string::npos);
+    result.equal = equal_words;
+    result.reason = equal_words ? "same words" : "not parsed (" + parse_problem + "); normalised strings differ";
+    return result;
+  }
+  // A \text{...} answer (a name, a choice letter, "no solution") compares as words.
+  if (ref_tree->kind == NodeKind::text || cand_tree->kind == NodeKind::text) {
+    result.equal = normalize_text_answer(cand.text) == normalize_text_answer(ref.text);
+    result.reason = result.equal ? "same words" : "different words";
+    return result;
+  }
+  const Node* c = strip_assignment(cand_tree.get(), ref_tree.get());
+  const Node* r = strip_assignment(ref_tree.get(), cand_tree.get());
+  Comparer comparer(options, budget);
+  try {
+    if (options.integer_answers) {
+      if (!is_scalar_kind(c->kind) || count_plus_minus(*c) > 0) {
+        result.reason = "not a single integer";
+        return result;
+      }
+      ex value = comparer.evaluator().evaluate({c, 0});
+      ex expected = comparer.evaluator().evaluate({r, 0});
+      bool integer = GiNaC::is_a<numeric>(value) && GiNaC::ex_to<numeric>(value).is_integer();
+      result.candidate_canonical = print(value);
+      result.equal = integer && value == expected;
+      result.reason = !integer ? "not an integer" : result.equal ? "same integer" : "different integer";
+      return result;
+    }
+    result.equal = comparer.values_equal({c, 0}, {r, 0});
+    if (!result.equal && options.percent == PercentPolicy::either && (cand.had_percent || ref.had_percent) &&
+        is_scalar_kind(c->kind) && is_scalar_kind(r->kind)) {
+      ex x = comparer.evaluator().evaluate({c, 0}), y = comparer.evaluator().evaluate({r, 0});
+      result.equal = comparer.expressions_equal(x, y * 100) || comparer.expressions_equal(x * 100, y);
+      if (result.equal) {
+        result.reason = "equal as a percentage (policy: either)";
+        return result;
+      }
+    }
+    result.reason = result.equal ? "equivalent" : "not equivalent";
+    if (is_scalar_kind(c->kind) && count_plus_minus(*c) == 0) {
+      ex value = comparer.evaluator().evaluate({c, 0});
+      result.candidate_canonical = print(value);
+    }
+  } catch (const BudgetExceeded&) {
+    throw;
+  } catch (const ParseError& error) {
+    result.equal = false;
+    result.reason = std::string("not comparable: ") + error.what();
+  } catch (const std::exception& error) {
+    result.equal = false;
+    result.reason = std::string("algebra error: ") + error.what();
+  }
+  return result;
+}
+
+std::string canonical_math_answer(std::string_view answer, const Budget& budget) {
+  NormalizedAnswer normalized = normalize_latex(answer);
+  try {
+    NodePtr tree = parse_latex(normalized.text, budget);
+    if (is_scalar_kind(tree->kind) && count_plus_minus(*tree) == 0) {
+      Evaluator evaluator(budget);
+      ex value = evaluator.evaluate({tree.get(), 0});
+      if (!evaluator.skip_expand()) value = value.expand();
+      return print(value);
+    }
+    return to_debug_string(*tree);
+  } catch (const ParseError&) {
+    return squeeze(normalized.text);
+  } catch (const std::exception&) {
+    return squeeze(normalized.text);
+  }
+}
+
+}  // namespace r1lab::grading

@@ -1,0 +1,43 @@
+// tasks/grading/math_equivalence.h — decide whether two math answers are the same answer.
+//
+// Pipeline: normalise both strings (latex_normalize.h); identical -> equal. Otherwise parse both into
+// trees (latex_parser.h) and compare by structure:
+//   scalars      exact rationals exactly; otherwise the symbolic difference (GiNaC) and, failing that,
+//                numeric evaluation at 50 digits (relative tolerance symbolic_rel_tol, or float_rel_tol
+//                when either side is written as a decimal); with free variables, evaluation at several
+//                points, and both sides must use the same variables
+//   x = v        an assignment is compared by its value when the other side is not an equation
+//   \pm          expands to the set of both values
+//   tuples       ordered, same brackets; an interval is a 2-tuple whose brackets give its openness
+//   sets, lists  unordered (multisets); several boxes joined by "and" are a list
+//   unions       of intervals, unordered
+//   matrices     same shape, equal entries
+//   equations    equal when (l1 - r1) / (l2 - r2) is a non-zero constant
+//   inequalities a chain in one variable becomes an interval (x > 2 equals (2, \infty))
+//   base numbers 204_5 equals 204_{5}, never its decimal value
+//   text         \text{...} answers compare as lower-case letters and digits (choice letters too)
+// Never hangs: the Budget bounds time, nesting, exact powers and factorials (BudgetExceeded).
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "tasks/grading/grading_options.h"
+
+namespace r1lab::grading {
+
+struct AnswerComparison {
+  bool equal = false;
+  std::string reason;             // why (one line)
+  std::string candidate_canonical;
+};
+
+// Throws BudgetExceeded when the comparison runs out of budget.
+AnswerComparison compare_math_answers(std::string_view candidate, std::string_view reference,
+                                      const MathGradingOptions& options, const Budget& budget);
+
+// A key that equal answers usually share (exact values print identically); used to group votes for
+// cons@k before the remaining groups are merged with compare_math_answers.
+std::string canonical_math_answer(std::string_view answer, const Budget& budget);
+
+}  // namespace r1lab::grading

@@ -1,0 +1,42 @@
+#include "tasks/grading/math_grader.h"
+
+#include "tasks/grading/math_equivalence.h"
+#include "tasks/grading/math_extract.h"
+
+namespace r1lab::grading {
+
+Verdict compare_math(std::string_view candidate, std::string_view reference, const MathGradingOptions& options) {
+  Verdict verdict;
+  verdict.extracted = std::string(candidate);
+  Budget budget(options.limits);
+  try {
+    AnswerComparison comparison = compare_math_answers(candidate, reference, options, budget);
+    verdict.kind = comparison.equal ? VerdictKind::correct : VerdictKind::wrong;
+    verdict.canonical = comparison.candidate_canonical;
+    verdict.reason = comparison.reason;
+  } catch (const BudgetExceeded& exceeded) {
+    verdict.kind = VerdictKind::timeout;
+    verdict.reason = exceeded.what();
+  } catch (const std::bad_alloc&) {
+    verdict.kind = VerdictKind::timeout;
+    verdict.reason = "out of memory while comparing";
+  } catch (const std::exception& error) {
+    verdict.kind = VerdictKind::wrong;
+    verdict.reason = std::string("comparison failed: ") + error.what();
+  }
+  return verdict;
+}
+
+Verdict grade_math(std::string_view completion, std::string_view reference, const MathGradingOptions& options,
+                   std::string_view prompt) {
+  auto region = answer_region(completion, options.think_policy, prompt);
+  if (!region) return Verdict{VerdictKind::unfinished, "", "", "no </think>: still thinking (think policy " +
+                                                                   std::string(think_policy_name(options.think_policy)) + ")"};
+  auto extracted = extract_math_answer(*region, options.fallback_extraction);
+  if (!extracted) return Verdict{VerdictKind::no_answer, "", "", "no boxed answer, answer tag or answer phrase"};
+  Verdict verdict = compare_math(extracted->text, reference, options);
+  verdict.reason = std::string(extraction_method_name(extracted->method)) + ": " + verdict.reason;
+  return verdict;
+}
+
+}  // namespace r1lab::grading

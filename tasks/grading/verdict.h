@@ -1,0 +1,32 @@
+// tasks/grading/verdict.h — the outcome of grading one sample.
+//
+// An expected per-sample failure (no answer, still thinking, over budget) is a verdict, not an exception.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace r1lab::grading {
+
+enum class VerdictKind {
+  correct,
+  wrong,
+  no_answer,    // finished, but nothing could be extracted (graded wrong)
+  unfinished,   // still inside its thinking: no answer region at all (graded wrong)
+  timeout,      // the grading call hit its deadline or a size limit (graded wrong, counted apart)
+};
+
+std::string_view verdict_kind_name(VerdictKind kind);
+// Throws std::invalid_argument for an unknown name.
+VerdictKind verdict_kind_from_name(std::string_view name);
+
+struct Verdict {
+  VerdictKind kind = VerdictKind::no_answer;
+  std::string extracted;   // the answer as found in the completion ("" when none)
+  std::string canonical;   // the normalised form that was compared (class key for cons@k)
+  std::string reason;      // one line: why this verdict
+
+  bool is_correct() const { return kind == VerdictKind::correct; }
+};
+
+}  // namespace r1lab::grading
