@@ -85,6 +85,18 @@ std::string rewrite_text_wrappers(const std::string& s) {
           w = e;
         }
         bool after_math = !trim(out).empty();
+        // Words after a value ("12 \\text{ grade}", "5 \\text{ apples}") are a unit or a noun, not the answer.
+        bool only_words = !inner.empty() && std::all_of(inner.begin(), inner.end(), [](char ch) {
+          return std::isalpha(static_cast<unsigned char>(ch)) || ch == ' ' || ch == '.';
+        });
+        bool last_is_number = after_math && std::isdigit(static_cast<unsigned char>(trim(out).back()));
+        if ((all_units && after_math) || (only_words && last_is_number && inner != "and" && inner != "or")) {
+          i = k + 1;
+          for (std::string_view power : {"^2", "^3", "^{2}", "^{3}"})
+            if (s.compare(i, power.size(), power) == 0) i += power.size();
+          matched = true;
+          break;
+        }
         if (!(all_units && after_math)) out += (wrapper == "\\text" || wrapper == "\\textbf" || wrapper == "\\mbox" ||
                                                  wrapper == "\\textrm" || wrapper == "\\textnormal" || wrapper == "\\textit")
                                                     ? "\\text{" + inner + "}"
@@ -167,8 +179,10 @@ NormalizedAnswer normalize_latex(std::string_view answer) {
   replace_command(s, "\\neq", "\\ne");
   replace_command(s, "\\varnothing", "\\emptyset");
   replace_command(s, "\\mathbf", "\\mathrm");
-  // Spacing.
-  for (std::string_view space : {"\\!", "\\,", "\\;", "\\:", "\\ ", "\\>"}) replace_all(s, space, " ");
+  // Spacing. A negative thin space sits inside numbers ("10,\\!080"), so it disappears without a trace.
+  replace_all(s, ",\\! ", ",");
+  replace_all(s, "\\!", "");
+  for (std::string_view space : {"\\,", "\\;", "\\:", "\\ ", "\\>"}) replace_all(s, space, " ");
   replace_command(s, "\\quad", " ");
   replace_command(s, "\\qquad", " ");
   replace_all(s, "~", " ");
@@ -187,7 +201,18 @@ NormalizedAnswer normalize_latex(std::string_view answer) {
     replace_all(s, "\\%", "");
     replace_all(s, "%", "");
   }
+  // Ordinal suffixes: 12^{\\text{th}}, 3^{rd}.
+  for (std::string_view ordinal : {"^{\\text{th}}", "^{\\mathrm{th}}", "^\\text{th}", "^{th}", "^{st}", "^{nd}", "^{rd}",
+                                   "^{\\text{st}}", "^{\\text{nd}}", "^{\\text{rd}}"})
+    replace_all(s, ordinal, "");
   s = rewrite_text_wrappers(s);
+  // "x \\in [2, 5)": the set is the answer.
+  if (s.size() > 4 && std::isalpha(static_cast<unsigned char>(s[0]))) {
+    std::size_t in = s.find("\\in ");
+    if (in == std::string::npos) in = s.find("\\in[");
+    if (in == std::string::npos) in = s.find("\\in(");
+    if (in != std::string::npos && trim(std::string_view(s).substr(1, in - 1)).empty()) s = s.substr(in + 3);
+  }
   replace_all(s, "\\text{}", "");
   s = trim(s);
   // Trailing sentence punctuation and a leading "=".

@@ -267,7 +267,7 @@ class Parser {
                t.text != "div" && t.text != "approx" && t.text != "equiv" && t.text != "rfloor" &&
                t.text != "rceil" && t.text != "in" && t.text != "and" && t.text != "or";
       case TokenKind::character:
-        return t.text == "(" || t.text == "{" || (t.text == "|" && abs_depth_ == 0);
+        return t.text == "(" || t.text == "{" || t.text == "[" || (t.text == "|" && abs_depth_ == 0);
       default:
         return false;
     }
@@ -396,6 +396,8 @@ class Parser {
     }
   }
 
+  static std::string close_of(const std::string& open) { return open == "(" ? ")" : "]"; }
+
   NodePtr parse_bracketed(std::string open) {
     // After the opening bracket: a list up to ')' or ']'; mixed brackets make an interval.
     ++bracket_depth_;
@@ -409,7 +411,7 @@ class Parser {
       tuple->children = std::move(inner->children);
       return tuple;
     }
-    if (open == "(" && close == ")") return inner;  // grouping parentheses
+    if (close == close_of(open)) return inner;  // one element in matching brackets is grouping: (x), [x]
     auto tuple = make(NodeKind::tuple, open + close);
     tuple->children.push_back(std::move(inner));
     return tuple;

@@ -30,6 +30,7 @@ const bool kDigitsSet = [] {
 struct ValueRef {
   const Node* node;
   unsigned sign_mask;
+  bool signs_fixed = false;  // sign_mask is a chosen expansion of every \pm inside node
 };
 
 int count_plus_minus(const Node& node) {
@@ -264,7 +265,7 @@ class Comparer {
     const Node& y = *b.node;
     if (is_unordered(x) || is_unordered(y)) return multisets_equal(elements(a), elements(b));
     if (is_scalar_kind(x.kind) && is_scalar_kind(y.kind)) {
-      int signs_x = count_plus_minus(x), signs_y = count_plus_minus(y);
+      int signs_x = a.signs_fixed ? 0 : count_plus_minus(x), signs_y = b.signs_fixed ? 0 : count_plus_minus(y);
       if (signs_x || signs_y) return multisets_equal(elements(a), elements(b));
       return scalars_equal(a, b);
     }
@@ -320,9 +321,11 @@ class Comparer {
     auto add_variants = [&](const Node* node) {
       int signs = count_plus_minus(*node);
       if (signs > 4) throw BudgetExceeded("more than 4 \\pm signs in one answer");
-      for (unsigned mask = 0; mask < (1u << signs); ++mask) out.push_back({node, mask});
+      for (unsigned mask = 0; mask < (1u << signs); ++mask) out.push_back({node, mask, true});
     };
-    if (is_unordered(*value.node)) {
+    if (value.signs_fixed) {
+      out.push_back(value);
+    } else if (is_unordered(*value.node)) {
       for (const auto& child : value.node->children) add_variants(child.get());
     } else {
       add_variants(value.node);
@@ -462,9 +465,17 @@ class Comparer {
 };
 
 // "x = 5" (a single variable on the left) stands for its value when the other side is not an equation.
+bool is_name(const Node& node) {
+  if (node.kind == NodeKind::symbol) return true;
+  if (node.kind != NodeKind::multiply) return false;
+  for (const auto& child : node.children)
+    if (!is_name(*child)) return false;
+  return true;
+}
+
 const Node* strip_assignment(const Node* node, const Node* other) {
   if (node->kind == NodeKind::relation && node->operators == std::vector<std::string>{"="} &&
-      other->kind != NodeKind::relation && node->children[0]->kind == NodeKind::symbol)
+      other->kind != NodeKind::relation && is_name(*node->children[0]))
     return node->children[1].get();
   return node;
 }
@@ -489,10 +500,12 @@ std::string squeeze(std::string_view s) {
   return out;
 }
 
+// GiNaC's printed form, or "" when it would be too long to be useful to a reader (a 5000-digit number).
 std::string print(const ex& e) {
   std::ostringstream out;
   out << e;
-  return out.str();
+  std::string text = out.str();
+  return text.size() > 160 ? "" : text;
 }
 
 }  // namespace
@@ -543,6 +556,12 @@ AnswerComparison compare_math_answers(std::string_view candidate, std::string_vi
   }
   const Node* c = strip_assignment(cand_tree.get(), ref_tree.get());
   const Node* r = strip_assignment(ref_tree.get(), cand_tree.get());
+  // The same tree is the same answer, whatever its value: no algebra needed (5^{5^{5^5}} written twice).
+  if (to_debug_string(*c) == to_debug_string(*r) && !options.integer_answers) {
+    result.equal = true;
+    result.reason = "same expression";
+    return result;
+  }
   Comparer comparer(options, budget);
   try {
     if (options.integer_answers) {
@@ -553,7 +572,8 @@ AnswerComparison compare_math_answers(std::string_view candidate, std::string_vi
       ex value = comparer.evaluator().evaluate({c, 0});
       ex expected = comparer.evaluator().evaluate({r, 0});
       bool integer = GiNaC::is_a<numeric>(value) && GiNaC::ex_to<numeric>(value).is_integer();
-      result.candidate_canonical = print(value);
+      std::string printed = print(value);
+      if (!printed.empty()) result.candidate_canonical = printed;
       result.equal = integer && value == expected;
       result.reason = !integer ? "not an integer" : result.equal ? "same integer" : "different integer";
       return result;
@@ -571,7 +591,8 @@ AnswerComparison compare_math_answers(std::string_view candidate, std::string_vi
     result.reason = result.equal ? "equivalent" : "not equivalent";
     if (is_scalar_kind(c->kind) && count_plus_minus(*c) == 0) {
       ex value = comparer.evaluator().evaluate({c, 0});
-      result.candidate_canonical = print(value);
+      std::string printed = print(value);
+      if (!printed.empty()) result.candidate_canonical = printed;
     }
   } catch (const BudgetExceeded&) {
     throw;
@@ -593,7 +614,8 @@ std::string canonical_math_answer(std::string_view answer, const Budget& budget)
       Evaluator evaluator(budget);
       ex value = evaluator.evaluate({tree.get(), 0});
       if (!evaluator.skip_expand()) value = value.expand();
-      return print(value);
+      std::string printed = print(value);
+      return printed.empty() ? squeeze(normalized.text) : printed;
     }
     return to_debug_string(*tree);
   } catch (const ParseError&) {

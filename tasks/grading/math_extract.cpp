@@ -153,6 +153,32 @@ std::string clean_phrase_answer(std::string_view rest) {
   return trim(out);
 }
 
+// A phrase answer that is one number among plain words ("27 miles", "indeed 6") is that number.
+std::string tidy_phrase_answer(const std::string& text) {
+  if (text.find_first_of("\\$^_{}()[]=") != std::string::npos) return text;
+  std::string number;
+  std::size_t numbers = 0;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    unsigned char c = static_cast<unsigned char>(text[i]);
+    bool starts_number = std::isdigit(c) || (c == '-' && i + 1 < text.size() && std::isdigit(static_cast<unsigned char>(text[i + 1])));
+    if (starts_number) {
+      std::size_t j = i + 1;
+      while (j < text.size() && (std::isdigit(static_cast<unsigned char>(text[j])) || text[j] == '.' || text[j] == ',' || text[j] == '/'))
+        ++j;
+      number = text.substr(i, j - i);
+      while (!number.empty() && (number.back() == ',' || number.back() == '.')) number.pop_back();
+      ++numbers;
+      i = j;
+    } else if (std::isalpha(c) || c == ' ' || c == '\'' || c == '%') {
+      ++i;
+    } else {
+      return text;
+    }
+  }
+  return numbers == 1 ? number : text;
+}
+
 std::optional<ExtractedAnswer> from_phrases(std::string_view region) {
   std::string lower = lowercase(region);
   std::size_t best = std::string::npos;
@@ -193,42 +219,62 @@ std::optional<ExtractedAnswer> from_phrases(std::string_view region) {
     std::size_t next = rest.find_first_not_of(" \t\n*_", first_text);
     rest = next == std::string::npos ? "" : rest.substr(next);
   }
-  std::string text = clean_phrase_answer(rest);
+  std::string text = tidy_phrase_answer(clean_phrase_answer(rest));
+  // "the answer is correct" is a remark, not an answer.
+  for (std::string_view remark : {"correct", "incorrect", "right", "wrong", "indeed", "that", "the same", "consistent"})
+    if (lowercase(text) == remark) return std::nullopt;
   if (text.empty()) return std::nullopt;
   return ExtractedAnswer{text, ExtractionMethod::phrase, false};
 }
 
+// The last side of a chain of equalities at brace depth 0 ("x = 417 \\times 3 = 1251" -> "1251").
+std::string last_equality_side(const std::string& text) {
+  int depth = 0;
+  std::size_t cut = std::string::npos;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '{' || text[i] == '(' || text[i] == '[') ++depth;
+    if (text[i] == '}' || text[i] == ')' || text[i] == ']') --depth;
+    if (text[i] == '=' && depth == 0) cut = i;
+  }
+  if (cut == std::string::npos) return text;
+  std::string side = trim(std::string_view(text).substr(cut + 1));
+  return side.empty() ? text : side;
+}
+
 std::optional<ExtractedAnswer> from_fallback(std::string_view region) {
-  // Last LaTeX span.
-  std::size_t best_begin = std::string_view::npos;
-  std::string best;
+  // Whichever comes last: a LaTeX span, or a number in plain text.
+  std::size_t span_begin = std::string_view::npos, span_end = 0;
+  std::string span;
   auto consider_span = [&](std::string_view open, std::string_view close) {
     std::size_t end = region.rfind(close);
     if (end == std::string_view::npos || end == 0) return;
     std::size_t begin = region.rfind(open, end - 1);
     if (begin == std::string_view::npos) return;
-    if (best_begin == std::string_view::npos || begin > best_begin) {
-      best_begin = begin;
-      best = trim(region.substr(begin + open.size(), end - begin - open.size()));
+    if (span_begin == std::string_view::npos || begin > span_begin) {
+      span_begin = begin;
+      span_end = end + close.size();
+      span = trim(region.substr(begin + open.size(), end - begin - open.size()));
     }
   };
   consider_span("\\(", "\\)");
   consider_span("\\[", "\\]");
   consider_span("$", "$");
-  if (!best.empty()) return ExtractedAnswer{best, ExtractionMethod::fallback, false};
   // Last number (with sign, thousands separators, decimals and a simple fraction).
   std::size_t i = region.size();
   while (i > 0 && !std::isdigit(static_cast<unsigned char>(region[i - 1]))) --i;
-  if (i == 0) return std::nullopt;
-  std::size_t end = i;
-  while (i > 0 && (std::isdigit(static_cast<unsigned char>(region[i - 1])) || region[i - 1] == '.' ||
-                   region[i - 1] == '/' || (region[i - 1] == ',' && i >= 2 && std::isdigit(static_cast<unsigned char>(region[i - 2])))))
-    --i;
-  if (i > 0 && region[i - 1] == '-') --i;
-  std::string number = trim(region.substr(i, end - i));
-  while (!number.empty() && (number.front() == '.' || number.front() == ',' || number.front() == '/')) number.erase(number.begin());
-  if (number.empty()) return std::nullopt;
-  return ExtractedAnswer{number, ExtractionMethod::fallback, false};
+  std::string number;
+  std::size_t number_end = i;
+  if (i > 0 && (span_begin == std::string_view::npos || i > span_end)) {
+    while (i > 0 && (std::isdigit(static_cast<unsigned char>(region[i - 1])) || region[i - 1] == '.' || region[i - 1] == '/' ||
+                     (region[i - 1] == ',' && i >= 2 && std::isdigit(static_cast<unsigned char>(region[i - 2])))))
+      --i;
+    if (i > 0 && region[i - 1] == '-') --i;
+    number = trim(region.substr(i, number_end - i));
+    while (!number.empty() && (number.front() == '.' || number.front() == ',' || number.front() == '/')) number.erase(number.begin());
+  }
+  if (!number.empty()) return ExtractedAnswer{number, ExtractionMethod::fallback, false};
+  if (!span.empty()) return ExtractedAnswer{last_equality_side(span), ExtractionMethod::fallback, false};
+  return std::nullopt;
 }
 
 }  // namespace
