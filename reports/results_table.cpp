@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <filesystem>
 #include <fstream>
 #include <stdexcept>
 
@@ -53,12 +54,8 @@ TableFormat table_format_from_name(const std::string& name) {
 }
 
 nlohmann::json load_results(const std::string& path) {
-  std::string file = path;
+  std::string file = std::filesystem::is_directory(path) ? path + "/results.json" : path;
   std::ifstream probe(file);
-  if (!probe) {
-    file = path + "/results.json";
-    probe.open(file);
-  }
   if (!probe) throw std::runtime_error(path + ": no results.json there (give a run directory or its results.json)");
   nlohmann::json results;
   try {

@@ -145,6 +145,7 @@ std::string drop_thousands_separators(const std::string& s) {
 NormalizedAnswer normalize_latex(std::string_view answer) {
   NormalizedAnswer result;
   std::string s = trim(answer);
+  while (!s.empty() && s.back() == '.') s = trim(std::string_view(s).substr(0, s.size() - 1));  // "$x$."
   // Math delimiters around the whole answer.
   for (bool changed = true; changed;) {
     changed = false;
@@ -182,7 +183,15 @@ NormalizedAnswer normalize_latex(std::string_view answer) {
   // Spacing. A negative thin space sits inside numbers ("10,\\!080"), so it disappears without a trace.
   replace_all(s, ",\\! ", ",");
   replace_all(s, "\\!", "");
-  for (std::string_view space : {"\\,", "\\;", "\\:", "\\ ", "\\>"}) replace_all(s, space, " ");
+  // "\\ " is a space, but in "a \\\\ b" the backslash pair is a matrix row break: leave that alone.
+  for (std::string_view space : {"\\,", "\\;", "\\:", "\\ ", "\\>"}) {
+    for (std::size_t pos = s.find(space); pos != std::string::npos; pos = s.find(space, pos + 1)) {
+      std::size_t run = 0;  // backslashes ending at pos (inclusive)
+      while (run <= pos && s[pos - run] == '\\') ++run;
+      if (run % 2 == 0) continue;
+      s.replace(pos, space.size(), " ");
+    }
+  }
   replace_command(s, "\\quad", " ");
   replace_command(s, "\\qquad", " ");
   replace_all(s, "~", " ");

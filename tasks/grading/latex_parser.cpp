@@ -138,14 +138,24 @@ class Parser {
   }
 
  private:
+  // Bounds the recursion (each bracket level costs about ten frames) so no input can overflow the stack.
   struct DepthGuard {
     Parser& parser;
     explicit DepthGuard(Parser& p) : parser(p) {
-      if (++parser.depth_ > parser.budget_.limits().max_nesting_depth)
+      if (++parser.depth_ > 12 * parser.budget_.limits().max_nesting_depth)
         throw BudgetExceeded("answer nested deeper than " + std::to_string(parser.budget_.limits().max_nesting_depth));
       parser.budget_.check("parsing");
     }
     ~DepthGuard() { --parser.depth_; }
+  };
+  // Counts bracket, brace and group levels: the nesting users see.
+  struct NestingGuard {
+    Parser& parser;
+    explicit NestingGuard(Parser& p) : parser(p) {
+      if (++parser.nesting_ > parser.budget_.limits().max_nesting_depth)
+        throw BudgetExceeded("answer nested deeper than " + std::to_string(parser.budget_.limits().max_nesting_depth) + " levels");
+    }
+    ~NestingGuard() { --parser.nesting_; }
   };
 
   const Token& peek(std::size_t ahead = 0) const {
@@ -162,6 +172,7 @@ class Parser {
 
   NodePtr parse_union() {
     DepthGuard guard(*this);
+    NestingGuard nesting(*this);
     auto first = parse_list();
     if (!at_command("cup")) return first;
     auto node = make(NodeKind::interval_union);
@@ -591,6 +602,7 @@ class Parser {
   const Budget& budget_;
   std::size_t pos_ = 0;
   int depth_ = 0;
+  int nesting_ = 0;
   int abs_depth_ = 0;
   int bracket_depth_ = 0;
 };

@@ -1,0 +1,84 @@
+// Tasks on the real data in ../shared/data: counts, stable ids, answers, prompts, checksums.
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "tasks/registry.h"
+
+namespace r1lab::tasks {
+namespace {
+
+std::unique_ptr<Task> loaded(const std::string& name) {
+  auto task = make_task(name);
+  task->load(DataDirectory(R1LAB_SHARED_DATA, "test"));
+  return task;
+}
+
+TEST(Tasks, CountsIdsAndChecksums) {
+  struct Expect { std::string name; std::size_t count; std::string first_id; };
+  for (const auto& e : std::vector<Expect>{{"aime24", 30, "2024-I-1"}, {"aime25", 30, "2025-I-1"}, {"amc23", 40, "2023-12A-1"},
+                                            {"math500", 500, "test/precalculus/807.json"}, {"gpqa_diamond", 198, "rec06pnAkLOr2t2mp"}}) {
+    auto task = loaded(e.name);
+    ASSERT_EQ(task->problems().size(), e.count) << e.name;
+    EXPECT_EQ(task->problems()[0].id, e.first_id) << e.name;
+    EXPECT_EQ(task->dataset_sha256(), task->info().dataset.sha256) << e.name;
+    std::set<std::string> ids;
+    for (const auto& p : task->problems()) ids.insert(p.id);
+    EXPECT_EQ(ids.size(), e.count) << e.name << ": ids must be unique";
+  }
+}
+
+TEST(Tasks, AnswersInTheDatasetsFormats) {
+  auto aime = loaded("aime24");
+  std::set<std::string> padded;
+  for (const auto& p : aime->problems()) if (p.reference.size() == 3 && p.reference[0] == '0') padded.insert(p.reference);
+  EXPECT_EQ(padded.size(), 7u);  // "025", "073", ... compared as integers
+  EXPECT_EQ(loaded("amc23")->problems()[0].reference, "27");  // 27.0 in the file
+  EXPECT_EQ(loaded("aime25")->problems()[15].id, "2025-II-1");
+}
+
+TEST(Tasks, MathPromptFollowsThePaper) {
+  auto task = loaded("math500");
+  GradingConfig config;
+  auto prompt = task->prompt(task->problems()[0], 0, config).text;
+  EXPECT_EQ(prompt, task->problems()[0].statement + "\nPlease reason step by step, and put your final answer within \\boxed{}.");
+  config.prompt_template = PromptTemplate::r1_zero;
+  auto zero = task->prompt(task->problems()[0], 0, config).text;
+  EXPECT_NE(zero.find("<think> reasoning process here </think> <answer> answer here </answer>"), std::string::npos);
+}
+
+TEST(Tasks, GpqaShufflesPerSampleAndGradesThroughThePermutation) {
+  auto task = loaded("gpqa_diamond");
+  GradingConfig config;
+  config.choice.think_policy = grading::ThinkPolicy::none;
+  const auto& problem = task->problems()[0];
+  auto prompt = task->prompt(problem, 3, config);
+  ASSERT_TRUE(prompt.permutation);
+  int shown_correct = 0;
+  for (int s = 0; s < 4; ++s) if ((*prompt.permutation)[s] == 0) shown_correct = s;
+  std::string letter(1, static_cast<char>('A' + shown_correct));
+  EXPECT_NE(prompt.text.find(letter + ") " + problem.choices[0]), std::string::npos);
+  EXPECT_TRUE(task->grade(problem, 3, "Answer: " + letter, prompt.text, config).is_correct());
+  EXPECT_FALSE(task->grade(problem, 3, "Answer: " + std::string(1, static_cast<char>('A' + (shown_correct + 1) % 4)),
+                           prompt.text, config).is_correct());
+  // Domains for the breakdown.
+  std::set<std::string> domains;
+  for (const auto& p : task->problems()) domains.insert(p.labels.at("domain"));
+  EXPECT_EQ(domains, (std::set<std::string>{"Biology", "Chemistry", "Physics"}));
+}
+
+TEST(Tasks, MissingDataNamesThePathAndTheFix) {
+  auto task = make_task("math500");
+  try {
+    task->load(DataDirectory("/nonexistent-dir", "test"));
+    FAIL() << "expected DataError";
+  } catch (const DataError& error) {
+    std::string message = error.what();
+    EXPECT_NE(message.find("/nonexistent-dir/math500/test.jsonl"), std::string::npos) << message;
+    EXPECT_NE(message.find("prm800k"), std::string::npos) << message;
+  }
+  EXPECT_THROW(make_task("aime99"), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace r1lab::tasks
