@@ -5,7 +5,7 @@ Scores every SkyThought output file (MATH-500, AIME24, AMC23) with `r1lab score`
 with Math-Verify (PyPI `math-verify`) in this process, and compares the three verdicts sample by sample.
 Writes a JSON file of every disagreement (for docs/grading-audit.md) and prints a Markdown table.
 
-usage: bench/peer_agreement.py --r1lab build/harness/r1lab [--data-dir ../shared/data] [--out out/peer]
+usage: bench/peer_agreement.py --r1lab build/r1lab [--data-dir ../shared/data] [--out out/peer]
 """
 import argparse
 import json
@@ -34,7 +34,7 @@ def math_verify_verdict(reference, completion):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--r1lab", default="build/harness/r1lab")
+    parser.add_argument("--r1lab", default="build/r1lab")
     parser.add_argument("--data-dir", default=os.environ.get("R1LAB_DATA", "../shared/data"))
     parser.add_argument("--out", default="out/peer")
     parser.add_argument("--skip-math-verify", action="store_true")
