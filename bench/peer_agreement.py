@@ -12,7 +12,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 TASK_OF = {"math500": "math500", "aime24": "aime24", "amc23": "amc23"}
@@ -47,7 +46,6 @@ def main():
     cache_path = out / "math_verify_cache.json"  # Math-Verify is slow; its verdicts do not change between runs
     cache = json.load(open(cache_path)) if cache_path.exists() else {}
     totals = {"samples": 0, "r1lab_sky": 0, "r1lab_mv": 0, "sky_mv": 0}
-    mv_seconds = 0.0
     for path in sorted(root.glob("*/*.jsonl")):
         bench = path.stem
         if bench not in TASK_OF:
@@ -59,8 +57,8 @@ def main():
         ours = [json.loads(line) for line in open(run_dir / "verdicts.jsonl")]
         records = [json.loads(line) for line in open(path)]
         counts = {"samples": 0, "r1lab_sky": 0, "r1lab_mv": 0, "sky_mv": 0}
-        # verdicts.jsonl is in problem order; SkyThought records are matched to problems by r1lab, so pair by
-        # position within the problem order r1lab reports (one sample per record).
+        # Pair each SkyThought record with r1lab's verdict for the same problem: by question text (as r1lab
+        # matches them), else by the record's idx in dataset order.
         ids = [v["id"] for v in ours]
         verdict_of = {v["id"]: v for v in ours}
         statements = {}
@@ -79,9 +77,7 @@ def main():
             elif "%s/%s/%s" % (model, bench, pid) in cache:
                 mv, mv_extracted = cache["%s/%s/%s" % (model, bench, pid)]
             else:
-                start = time.perf_counter()
                 mv, mv_extracted = math_verify_verdict(str(record["answer"]), record["code"][0])
-                mv_seconds += time.perf_counter() - start
                 cache["%s/%s/%s" % (model, bench, pid)] = [mv, mv_extracted]
             ok = mine["correct"]
             counts["samples"] += 1
