@@ -6,16 +6,9 @@
 #include "tasks/grading/choice_grader.h"
 #include "tasks/grading/choice_permutation.h"
 #include "tasks/prompts.h"
+#include "tasks/text_trim.h"
 
 namespace r1lab::tasks {
-
-namespace {
-std::string trim(const std::string& s) {
-  std::size_t a = s.find_first_not_of(" \t\r\n");
-  std::size_t b = s.find_last_not_of(" \t\r\n");
-  return a == std::string::npos ? "" : s.substr(a, b - a + 1);
-}
-}  // namespace
 
 GpqaDiamondTask::GpqaDiamondTask() {
   info_.name = "gpqa_diamond";

@@ -1,10 +1,14 @@
 #include "tasks/grading/latex_normalize.h"
 
+#include "tasks/text_trim.h"
+
 #include <algorithm>
 #include <array>
 #include <cctype>
 
 namespace r1lab::grading {
+
+using tasks::trim;
 
 namespace {
 
@@ -29,13 +33,6 @@ void replace_command(std::string& s, std::string_view command, std::string_view 
     s.replace(pos, command.size(), to);
     pos += to.size();
   }
-}
-
-std::string trim(std::string_view s) {
-  std::size_t a = 0, b = s.size();
-  while (a < b && std::isspace(static_cast<unsigned char>(s[a]))) ++a;
-  while (b > a && std::isspace(static_cast<unsigned char>(s[b - 1]))) --b;
-  return std::string(s.substr(a, b - a));
 }
 
 bool is_unit_word(std::string_view word) {

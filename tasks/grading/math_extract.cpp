@@ -1,9 +1,13 @@
 #include "tasks/grading/math_extract.h"
 
+#include "tasks/text_trim.h"
+
 #include <algorithm>
 #include <cctype>
 
 namespace r1lab::grading {
+
+using tasks::trim;
 
 namespace {
 
@@ -12,13 +16,6 @@ struct BoxSpan {
   std::size_t end;    // one past the closing brace
   std::string content;
 };
-
-std::string trim(std::string_view s) {
-  std::size_t a = 0, b = s.size();
-  while (a < b && std::isspace(static_cast<unsigned char>(s[a]))) ++a;
-  while (b > a && std::isspace(static_cast<unsigned char>(s[b - 1]))) --b;
-  return std::string(s.substr(a, b - a));
-}
 
 // Index one past the brace that closes the group opened at `open` (text[open] == '{'); npos if unbalanced.
 // An escaped brace (\{ or \}) does not count.
