@@ -14,6 +14,7 @@ void add_prompts_command(CLI::App& app);
 void add_tasks_command(CLI::App& app);
 void add_data_command(CLI::App& app);
 void add_report_command(CLI::App& app);
+void add_run_code_command(CLI::App& app);
 
 // The grading policy flags shared by `score` and `grade`; every flag is listed once, here.
 struct GradingFlags {
@@ -26,8 +27,20 @@ struct GradingFlags {
   std::uint64_t choice_seed = 0;
   std::string prompt_template = "paper";
   CLI::Option* think_option = nullptr;
+  // Code tasks.
+  std::string sandbox = "bubblewrap";
+  double time_limit = 0;
+  double time_scale = 1;
+  std::size_t memory_limit_mb = 0;
+  bool all_tests = false;
+  double float_tolerance = 0;
+  std::string checker;
+  std::string standings;
+  std::string code_language = "python";
+  std::string code_cache;
 };
 void add_grading_flags(CLI::App& command, GradingFlags& flags);
+code::SandboxMode sandbox_mode_from_flag(const std::string& value);
 // Throws std::invalid_argument naming the flag when a value is not allowed.
 tasks::GradingConfig grading_config_from(const GradingFlags& flags);
 

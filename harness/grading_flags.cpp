@@ -20,6 +20,29 @@ void add_grading_flags(CLI::App& command, GradingFlags& flags) {
   command.add_option("--seed", flags.choice_seed, "Seed of the multiple-choice shuffle (GPQA)");
   command.add_option("--template", flags.prompt_template, "Prompt template: paper or r1_zero")
       ->check(CLI::IsMember({"paper", "r1_zero"}));
+  auto* code = "Code tasks";
+  command.add_option("--sandbox", flags.sandbox,
+                     "bubblewrap (default), or rlimits-only to accept a weaker sandbox where bubblewrap cannot run")
+      ->group(code);
+  command.add_option("--time-limit", flags.time_limit, "Seconds of CPU per test (default: the task's)")->group(code);
+  command.add_option("--time-scale", flags.time_scale, "Multiply every per-test time limit")->group(code)
+      ->check(CLI::Range(0.01, 100.0));
+  command.add_option("--memory-limit", flags.memory_limit_mb, "MB of address space per test (default: the task's)")->group(code);
+  command.add_flag("--all-tests", flags.all_tests, "Run every test instead of stopping at the first failure")->group(code);
+  command.add_option("--float-tolerance", flags.float_tolerance, "Codeforces: relative tolerance for numeric tokens")->group(code);
+  command.add_option("--checker", flags.checker, "Codeforces: testlib-style checker executable (checker input output answer)")
+      ->group(code)->check(CLI::ExistingFile);
+  command.add_option("--standings", flags.standings, "Codeforces: contest standings for the rating (docs/codeforces-rating.md)")
+      ->group(code)->check(CLI::ExistingFile);
+  command.add_option("--code-language", flags.code_language, "Language of a code block without a tag: python or cpp")
+      ->group(code)->check(CLI::IsMember({"python", "cpp"}));
+  command.add_option("--code-cache", flags.code_cache, "Folder for compiled C++ programs")->group(code);
+}
+
+code::SandboxMode sandbox_mode_from_flag(const std::string& value) {
+  if (value == "bubblewrap") return code::SandboxMode::bubblewrap;
+  if (value == "rlimits-only") return code::SandboxMode::rlimits_only;
+  throw std::invalid_argument("--sandbox must be bubblewrap or rlimits-only, not '" + value + "'");
 }
 
 tasks::GradingConfig grading_config_from(const GradingFlags& flags) {
@@ -36,6 +59,18 @@ tasks::GradingConfig grading_config_from(const GradingFlags& flags) {
   config.math.limits.deadline = std::chrono::milliseconds(flags.deadline_ms);
   config.choice_seed = flags.choice_seed;
   config.prompt_template = tasks::prompt_template_from_name(flags.prompt_template);
+  config.code.think_policy = config.math.think_policy;
+  config.code.sandbox = sandbox_mode_from_flag(flags.sandbox);
+  if (flags.time_limit < 0) throw std::invalid_argument("--time-limit must be positive");
+  config.code.time_limit_seconds = flags.time_limit;
+  config.code.time_scale = flags.time_scale;
+  config.code.memory_limit_mb = flags.memory_limit_mb;
+  config.code.stop_at_first_failure = !flags.all_tests;
+  config.code.float_tolerance = flags.float_tolerance;
+  config.code.checker = flags.checker;
+  config.code.standings = flags.standings;
+  config.code.default_language = code::language_from_name(flags.code_language);
+  config.code.cache_dir = flags.code_cache;
   return config;
 }
 

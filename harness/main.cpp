@@ -1,10 +1,14 @@
 // r1lab — evaluate reasoning models the way the DeepSeek-R1 paper did. One binary, subcommands.
+#include <csignal>
 #include <iostream>
 
 #include "harness/commands.h"
 #include "harness/version.h"
 
 int main(int argc, char** argv) {
+  // Writing to a pipe whose reader is gone (a sandboxed program that closed stdin) must be an error
+  // code, not a fatal signal. Programs we start get the default back (tasks/code/sandbox.cpp).
+  std::signal(SIGPIPE, SIG_IGN);
   CLI::App app{"r1lab: benchmark and train reasoning models (DeepSeek-R1 protocol)"};
   app.set_version_flag("--version", std::string(r1lab::harness::kVersion) + " (" + r1lab::harness::kGitSha + ")");
   app.require_subcommand(1);
@@ -12,6 +16,7 @@ int main(int argc, char** argv) {
   r1lab::harness::add_grade_command(app);
   r1lab::harness::add_prompts_command(app);
   r1lab::harness::add_report_command(app);
+  r1lab::harness::add_run_code_command(app);
   r1lab::harness::add_tasks_command(app);
   r1lab::harness::add_data_command(app);
   try {

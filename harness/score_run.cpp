@@ -23,13 +23,15 @@ using grading::Verdict;
 using grading::VerdictKind;
 
 nlohmann::json verdict_json(const Verdict& v) {
-  return {{"verdict", grading::verdict_kind_name(v.kind)}, {"extracted", v.extracted}, {"canonical", v.canonical},
-          {"reason", v.reason}};
+  nlohmann::json j = {{"verdict", grading::verdict_kind_name(v.kind)}, {"extracted", v.extracted},
+                      {"canonical", v.canonical}, {"reason", v.reason}};
+  if (!v.status.empty()) j["status"] = v.status;
+  return j;
 }
 
 Verdict verdict_from_json(const nlohmann::json& j) {
   return {grading::verdict_kind_from_name(j["verdict"].get<std::string>()), j["extracted"].get<std::string>(),
-          j["canonical"].get<std::string>(), j["reason"].get<std::string>()};
+          j["canonical"].get<std::string>(), j["reason"].get<std::string>(), j.value("status", "")};
 }
 
 nlohmann::json metric_json(const std::string& name, int k, std::size_t n, const metrics::MeanWithError& m) {
@@ -58,6 +60,7 @@ nlohmann::json run_score(const ScoreOptions& options) {
     config.choice.think_policy = grading::ThinkPolicy::none;
   }
   const auto& problems = task->problems();
+  task->check_grading_environment(config);
 
   // Samples per problem: all equal to n, unless partial scoring is allowed.
   std::vector<std::vector<std::size_t>> by_problem(problems.size());
@@ -86,7 +89,7 @@ nlohmann::json run_score(const ScoreOptions& options) {
   auto grade_started = Clock::now();
   PoolOptions pool;
   pool.workers = options.workers;
-  pool.hard_deadline = options.hard_deadline;
+  pool.hard_deadline = std::max(options.hard_deadline, task->grading_deadline(config));
   auto graded = run_in_worker_processes(set.samples.size(), pool, [&](std::size_t i) {
     const Sample& s = set.samples[i];
     return verdict_json(task->grade(problems[s.problem_index], s.sample_index, s.completion, s.prompt, config)).dump();
@@ -147,7 +150,8 @@ nlohmann::json run_score(const ScoreOptions& options) {
       throw std::invalid_argument(fmt::format("pass@{} needs at least {} samples per problem, but n={}", k, k, n));
   std::map<std::string, std::map<std::string, std::vector<double>>> breakdown;
   std::map<std::string, long> counts;
-  for (auto kind : {VerdictKind::correct, VerdictKind::wrong, VerdictKind::no_answer, VerdictKind::unfinished, VerdictKind::timeout})
+  for (auto kind : {VerdictKind::correct, VerdictKind::wrong, VerdictKind::no_answer, VerdictKind::unfinished, VerdictKind::timeout,
+                    VerdictKind::grader_error})
     counts[std::string(grading::verdict_kind_name(kind))] = 0;
   for (std::size_t p = 0; p < problems.size(); ++p) {
     const auto& list = by_problem[p];
@@ -209,6 +213,18 @@ nlohmann::json run_score(const ScoreOptions& options) {
                    {"slowest_sample_ms", slowest_ms},
                    {"workers", options.workers > 0 ? options.workers : default_worker_count()}}},
   };
+  {
+    std::vector<std::vector<Verdict>> verdicts_by_problem(problems.size());
+    for (std::size_t p = 0; p < problems.size(); ++p) {
+      auto positions = by_problem[p];   // attempts in sample order (Codeforces rating counts failed attempts)
+      std::stable_sort(positions.begin(), positions.end(), [&](std::size_t a, std::size_t b) {
+        return set.samples[a].sample_index < set.samples[b].sample_index;
+      });
+      for (std::size_t position : positions) verdicts_by_problem[p].push_back(verdicts[position]);
+    }
+    auto extra = task->task_results(verdicts_by_problem, data, config);
+    if (!extra.is_null()) results["task_results"] = extra;
+  }
   if (partial) results["partial_detail"] = {{"fewest_samples", fewest}, {"most_samples", n}};
 
   // verdicts.jsonl, then results.json, each written whole or not at all.

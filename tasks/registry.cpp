@@ -1,10 +1,14 @@
 #include "tasks/registry.h"
 
+#include <cctype>
 #include <functional>
 #include <stdexcept>
 #include <utility>
 
+#include "tasks/codeforces.h"
 #include "tasks/gpqa_diamond.h"
+#include "tasks/humaneval.h"
+#include "tasks/livecodebench.h"
 #include "tasks/math_competition.h"
 
 namespace r1lab::tasks {
@@ -50,6 +54,10 @@ const std::vector<std::pair<std::string, std::function<std::unique_ptr<Task>()>>
       {"amc23", [] { return std::make_unique<MathCompetitionTask>(amc23()); }},
       {"math500", [] { return std::make_unique<MathCompetitionTask>(math500()); }},
       {"gpqa_diamond", [] { return std::make_unique<GpqaDiamondTask>(); }},
+      {"livecodebench", [] { return std::make_unique<LiveCodeBenchTask>(); }},
+      {"codeforces", [] { return std::make_unique<CodeforcesTask>(CodeforcesSource::deepcoder); }},
+      {"codecontests", [] { return std::make_unique<CodeforcesTask>(CodeforcesSource::codecontests); }},
+      {"humaneval", [] { return std::make_unique<HumanEvalTask>(); }},
   };
   return rows;
 }
@@ -63,6 +71,18 @@ std::vector<std::string> task_names() {
 }
 
 std::unique_ptr<Task> make_task(const std::string& name) {
+  // livecodebench:FROM:TO selects another inclusive contest-date window (YYYY-MM-DD).
+  static const std::string kWindowed = "livecodebench:";
+  if (name.rfind(kWindowed, 0) == 0) {
+    auto rest = name.substr(kWindowed.size());
+    auto colon = rest.find(':');
+    auto is_date = [](const std::string& d) {
+      return d.size() == 10 && d[4] == '-' && d[7] == '-' && std::isdigit(static_cast<unsigned char>(d[0]));
+    };
+    if (colon == std::string::npos || !is_date(rest.substr(0, colon)) || !is_date(rest.substr(colon + 1)))
+      throw std::invalid_argument("task '" + name + "': write livecodebench:YYYY-MM-DD:YYYY-MM-DD (an inclusive contest-date window)");
+    return std::make_unique<LiveCodeBenchTask>(LiveCodeBenchWindow{rest.substr(0, colon), rest.substr(colon + 1)});
+  }
   for (const auto& [row_name, factory] : table())
     if (row_name == name) return factory();
   std::string known;

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <array>
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -14,6 +15,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "tasks/code/code_grading.h"
 #include "tasks/data_dir.h"
 #include "tasks/grading/grading_options.h"
 #include "tasks/grading/verdict.h"
@@ -35,6 +37,7 @@ PromptTemplate prompt_template_from_name(std::string_view name);  // throws std:
 struct GradingConfig {
   grading::MathGradingOptions math;
   grading::ChoiceGradingOptions choice;
+  code::CodeGradingOptions code;
   std::uint64_t choice_seed = 0;               // GPQA shuffle seed
   PromptTemplate prompt_template = PromptTemplate::paper;
 };
@@ -72,6 +75,18 @@ class Task {
                            const GradingConfig& config) const = 0;
   // The grading options in force, for results.json.
   virtual nlohmann::json grading_options(const GradingConfig& config) const = 0;
+
+  // Throws with what to install or which flag to pass when grading cannot work here (code tasks: the
+  // sandbox). Called once before any grading.
+  virtual void check_grading_environment(const GradingConfig& config) const {}
+  // The longest one grading call may take before the worker is killed (0: the harness default).
+  virtual std::chrono::milliseconds grading_deadline(const GradingConfig& config) const { return std::chrono::milliseconds(0); }
+  // Task-specific results beyond pass@k (Codeforces: rating and percentile; code tasks: which tests),
+  // from the verdicts of every problem (indexed like problems(), samples in order). Null when none.
+  virtual nlohmann::json task_results(const std::vector<std::vector<grading::Verdict>>& verdicts_by_problem,
+                                      const DataDirectory& data, const GradingConfig& config) const {
+    return nullptr;
+  }
 
  protected:
   std::vector<Problem> problems_;

@@ -12,13 +12,14 @@ std::string_view verdict_kind_name(VerdictKind kind) {
     case VerdictKind::no_answer: return "no_answer";
     case VerdictKind::unfinished: return "unfinished";
     case VerdictKind::timeout: return "timeout";
+    case VerdictKind::grader_error: return "grader_error";
   }
   return "wrong";
 }
 
 VerdictKind verdict_kind_from_name(std::string_view name) {
   for (auto kind : {VerdictKind::correct, VerdictKind::wrong, VerdictKind::no_answer, VerdictKind::unfinished,
-                    VerdictKind::timeout})
+                    VerdictKind::timeout, VerdictKind::grader_error})
     if (verdict_kind_name(kind) == name) return kind;
   throw std::invalid_argument("unknown verdict '" + std::string(name) + "'");
 }

@@ -14,6 +14,7 @@ enum class VerdictKind {
   no_answer,    // finished, but nothing could be extracted (graded wrong)
   unfinished,   // still inside its thinking: no answer region at all (graded wrong)
   timeout,      // the grading call hit its deadline or a size limit (graded wrong, counted apart)
+  grader_error, // the grader could not decide (code: the sandbox failed); graded wrong, counted apart
 };
 
 std::string_view verdict_kind_name(VerdictKind kind);
@@ -25,6 +26,7 @@ struct Verdict {
   std::string extracted;   // the answer as found in the completion ("" when none)
   std::string canonical;   // the normalised form that was compared (class key for cons@k)
   std::string reason;      // one line: why this verdict
+  std::string status;      // code tasks: the execution status (ok, wrong_answer, time_limit, ...); else ""
 
   bool is_correct() const { return kind == VerdictKind::correct; }
 };
