@@ -192,6 +192,8 @@ bool tokens_match(std::string_view actual, std::string_view expected, double flo
   if (got.size() != want.size()) return false;
   for (std::size_t i = 0; i < got.size(); ++i) {
     if (got[i] == want[i]) continue;
+    // Codeforces' yes/no problems accept any letter case ("yEs"), and their expected outputs use it too.
+    if ((equals_ignore_case(want[i], "yes") || equals_ignore_case(want[i], "no")) && equals_ignore_case(got[i], want[i])) continue;
     if (float_tolerance <= 0) return false;
     auto x = parse_double(got[i]), y = parse_double(want[i]);
     if (!x || !y || !std::isfinite(*x) || !std::isfinite(*y)) return false;

@@ -4,7 +4,8 @@
 //           texts, split into lines, strip each line; the line counts must agree; each pair of lines is
 //           equal as strings, or as lists of whitespace-separated tokens that all parse as Python
 //           Decimals and are equal as Decimals ("1.0" == "1", "1e2" == "100"). No float tolerance.
-//   tokens  Codeforces-style: whitespace-separated tokens equal; with a float tolerance > 0, two tokens
+//   tokens  Codeforces-style: whitespace-separated tokens equal (YES/NO in any letter case, as the
+//           yes/no checkers accept); with a float tolerance > 0, two tokens
 //           that both parse as numbers are also equal when |a - b| <= tol * max(1, |b|).
 //   json    LiveCodeBench's functional rule: the returned value equals the expected JSON value under
 //           Python's ==  (1 == 1.0 == True, lists element-wise, dicts by key); the driver has already

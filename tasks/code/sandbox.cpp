@@ -262,7 +262,8 @@ ExecutionResult Sandbox::run(const ExecutionRequest& request) const {
       }
     }
     if (!request.output_dir.empty()) args.insert(args.end(), {"--bind", request.output_dir.string(), "/out"});
-    args.insert(args.end(), {"--chdir", "/tmp", "--clearenv"});
+    // bwrap's root is a tmpfs of its own; read-only, or a program could fill memory writing "/x".
+    args.insert(args.end(), {"--remount-ro", "/", "--chdir", "/tmp", "--clearenv"});
     for (const auto& [key, value] : environment) args.insert(args.end(), {"--setenv", key, value});
     args.insert(args.end(), {"--json-status-fd", std::to_string(status_pipe[1]), "--"});
     args.insert(args.end(), program.begin(), program.end());

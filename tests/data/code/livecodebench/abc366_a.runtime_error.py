@@ -1,0 +1,2 @@
+n, t, a = map(int, input().split())
+print({}["missing"])

@@ -1,0 +1,159 @@
+// Code tasks on the real data: HumanEval's canonical solutions, our own LiveCodeBench and Codeforces
+// solutions (and deliberately wrong, slow, crashing variants), prompts, limits, upstream LCB format.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+#include "tasks/code/sandbox.h"
+#include "tasks/codeforces.h"
+#include "tasks/humaneval.h"
+#include "tasks/livecodebench.h"
+#include "tasks/registry.h"
+
+namespace r1lab::tasks {
+namespace {
+
+namespace fs = std::filesystem;
+
+DataDirectory shared() { return DataDirectory(R1LAB_SHARED_DATA, "test"); }
+
+bool sandbox_available() { return code::Sandbox::bubblewrap_works(); }
+
+std::string read_text(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+TEST(HumanEval, CanonicalSolutionsPassAll164) {
+  if (!sandbox_available()) GTEST_SKIP() << "no bubblewrap";
+  HumanEvalTask task;
+  task.load(shared());
+  ASSERT_EQ(task.problems().size(), 164u);
+  GradingConfig config;
+  int passed = 0;
+  for (const auto& p : task.problems()) {
+    auto v = task.grade(p, 0, task.canonical_completion(p), "", config);
+    passed += v.is_correct();
+    EXPECT_TRUE(v.is_correct()) << p.id << ": " << v.reason;
+  }
+  EXPECT_EQ(passed, 164);
+  // A body-only completion (the original harness's format) works too, and a wrong body fails.
+  const auto& first = task.problems()[0];
+  EXPECT_TRUE(task.grade(first, 0, "</think>```python\n    return any(abs(a - b) < threshold for i, a in enumerate(numbers) "
+                                   "for j, b in enumerate(numbers) if i != j)\n```", "", config).is_correct());
+  EXPECT_FALSE(task.grade(first, 0, "</think>```python\n    return True\n```", "", config).is_correct());
+}
+
+// tests/data/code/<task>/<problem id>.<expected status>.<py|cpp>
+void check_reference_solutions(const std::string& task_name, int minimum_ok) {
+  if (!sandbox_available()) GTEST_SKIP() << "no bubblewrap";
+  auto task = make_task(task_name);
+  task->load(shared());
+  std::map<std::string, const Problem*> by_id;
+  for (const auto& p : task->problems()) by_id[p.id] = &p;
+  GradingConfig config;
+  config.code.time_limit_seconds = 2;   // keeps the slow variants short; the good ones need far less
+  int ok = 0, languages_seen = 0;
+  std::set<std::string> kinds;
+  for (const auto& entry : fs::directory_iterator(fs::path(R1LAB_TEST_DATA) / "code" / task_name)) {
+    std::string name = entry.path().filename().string();
+    auto first_dot = name.find('.'), last_dot = name.rfind('.');
+    std::string id = name.substr(0, first_dot), expected = name.substr(first_dot + 1, last_dot - first_dot - 1);
+    std::string extension = name.substr(last_dot + 1);
+    ASSERT_TRUE(by_id.count(id)) << name << ": no such problem";
+    auto language = extension == "cpp" ? code::Language::cpp : code::Language::python;
+    auto verdict = task->grade(*by_id[id], 0, CodeTask::as_completion(read_text(entry.path()), language), "", config);
+    EXPECT_EQ(verdict.status, expected) << name << ": " << verdict.reason;
+    EXPECT_EQ(verdict.is_correct(), expected == "ok") << name;
+    if (expected == "ok" && verdict.is_correct()) ++ok;
+    kinds.insert(expected + "/" + extension);
+  }
+  EXPECT_GE(ok, minimum_ok);
+  EXPECT_TRUE(kinds.count("ok/py") && kinds.count("ok/cpp")) << "solutions in both languages";
+  (void)languages_seen;
+}
+
+TEST(LiveCodeBench, OurSolutionsPassAndBrokenVariantsGetTheirStatus) { check_reference_solutions("livecodebench", 20); }
+TEST(Codeforces, OurSolutionsPassAndBrokenVariantsGetTheirStatus) { check_reference_solutions("codeforces", 20); }
+
+TEST(LiveCodeBench, WindowBreakdownAndPromptsMatchLiveCodeBenchFormat) {
+  LiveCodeBenchTask task;
+  task.load(shared());
+  ASSERT_EQ(task.problems().size(), 279u);
+  EXPECT_TRUE(task.public_tests_only());
+  std::map<std::string, int> platform, month;
+  for (const auto& p : task.problems()) { platform[p.labels.at("platform")]++; month[p.labels.at("month")]++; }
+  EXPECT_EQ(platform["atcoder"], 175);
+  EXPECT_EQ(platform["leetcode"], 104);
+  EXPECT_EQ(month["2024-08"], 66);
+  EXPECT_EQ(month["2025-01"], 7);
+  // Our template renders exactly QwQ's prompts (LiveCodeBench's reasoning-model format) for all 279.
+  std::map<std::string, std::string> qwq;
+  for_each_jsonl(fs::path(R1LAB_SHARED_DATA) / "livecodebench/qwq_livecodebench_v5_2408_2502.jsonl",
+                 [&](const nlohmann::json& r, std::size_t) { qwq[r["question_id"]] = r["prompt"]; });
+  int same = 0;
+  for_each_jsonl(fs::path(R1LAB_SHARED_DATA) / "livecodebench/lcb_2408_2501_public_tests_joined.jsonl",
+                 [&](const nlohmann::json& r, std::size_t) {
+                   same += livecodebench_prompt(r["question_content"], r["starter_code"]) == qwq[r["question_id"]];
+                 });
+  EXPECT_EQ(same, 279);
+  auto narrow = make_task("livecodebench:2024-12-01:2025-01-31");
+  narrow->load(shared());
+  EXPECT_EQ(narrow->problems().size(), 56u);
+  EXPECT_THROW(make_task("livecodebench:2024-12"), std::invalid_argument);
+}
+
+TEST(LiveCodeBench, UpstreamFormatWithPackedPrivateTests) {
+  fs::path out = fs::temp_directory_path() / ("r1lab-lcb-fixture-" + std::to_string(::getpid()));
+  std::string command = "python3 " + (fs::path(R1LAB_TEST_DATA) / "code/make_lcb_upstream_fixture.py").string() + " " +
+                        R1LAB_SHARED_DATA + " " + out.string() + " > /dev/null";
+  ASSERT_EQ(std::system(command.c_str()), 0);
+  LiveCodeBenchTask task;
+  task.load(DataDirectory(out, "fixture"));
+  ASSERT_EQ(task.problems().size(), 5u);
+  EXPECT_FALSE(task.public_tests_only());
+  LiveCodeBenchTask reference;
+  reference.load(shared());
+  for (const auto& p : task.problems()) {
+    const auto& tests = task.code_problem(p).tests;
+    const Problem* same = nullptr;
+    for (const auto& q : reference.problems()) if (q.id == p.id) same = &q;
+    ASSERT_NE(same, nullptr);
+    const auto& public_tests = reference.code_problem(*same).tests;
+    ASSERT_EQ(tests.size(), 2 * public_tests.size()) << p.id;   // public + private (reversed public)
+    for (std::size_t i = 0; i < public_tests.size(); ++i) {
+      EXPECT_EQ(tests[public_tests.size() + i].input, public_tests[public_tests.size() - 1 - i].input);
+      EXPECT_EQ(tests[public_tests.size() + i].kind, public_tests[public_tests.size() - 1 - i].kind);
+    }
+    EXPECT_EQ(p.labels.at("difficulty"), "easy");
+  }
+  fs::remove_all(out);
+}
+
+TEST(Codeforces, LimitsFromStatementsAndInteractiveProblemsLeftOut) {
+  CodeforcesTask task(CodeforcesSource::deepcoder);
+  task.load(shared());
+  EXPECT_EQ(task.interactive_excluded().size(), 16u);
+  EXPECT_EQ(task.problems().size(), 408u - 16u);
+  const auto& first = task.code_problem(task.problems()[0]);
+  EXPECT_EQ(task.problems()[0].id, "1971A");
+  EXPECT_DOUBLE_EQ(first.time_limit_seconds, 1.0);
+  EXPECT_EQ(first.memory_limit_mb, 256u);
+  EXPECT_DOUBLE_EQ(parse_time_limit_seconds("Time Limit: {'seconds': 2, 'nanos': 500000000}"), 2.5);
+  EXPECT_EQ(parse_memory_limit_mb("Memory Limit: 512000000 Bytes"), 512u);
+  CodeforcesTask contests(CodeforcesSource::codecontests);
+  contests.load(shared());
+  EXPECT_EQ(contests.problems().size() + contests.interactive_excluded().size(), 165u);
+  std::size_t most_tests = 0;
+  for (const auto& p : contests.problems()) most_tests = std::max(most_tests, contests.code_problem(p).tests.size());
+  EXPECT_GE(most_tests, 100u);   // public + private tests
+}
+
+}  // namespace
+}  // namespace r1lab::tasks
