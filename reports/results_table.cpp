@@ -182,6 +182,23 @@ std::string render_summary(const nlohmann::json& results) {
     for (const auto& [kind, count] : results["verdict_counts"].items()) out += fmt::format(" {}={}", kind, count.get<long>());
     out += "\n";
   }
+  if (results.contains("task_results") && results["task_results"].is_object()) {
+    const auto& extra = results["task_results"];
+    if (extra.contains("execution_status_counts")) {
+      out += "  executions:";
+      for (const auto& [status, count] : extra["execution_status_counts"].items()) out += fmt::format(" {}={}", status, count.get<long>());
+      out += fmt::format(" (sandbox: {})\n", extra.value("sandbox", "?"));
+    }
+    if (extra.contains("tests")) out += "  tests: " + extra["tests"].get<std::string>() + "\n";
+    if (extra.contains("interactive_excluded") && extra["interactive_excluded"].get<long>() > 0)
+      out += fmt::format("  interactive problems left out: {}\n", extra["interactive_excluded"].get<long>());
+    if (extra.contains("rating") && extra["rating"].value("available", false))
+      out += fmt::format("  Codeforces rating {:.0f} ± {:.0f} over {} contests{}\n", extra["rating"]["rating"].get<double>(),
+                         extra["rating"]["stderr"].get<double>(), extra["rating"]["contests"].size(),
+                         extra["rating"].contains("percentile")
+                             ? fmt::format(", percentile {:.1f} (CodeElo population)", extra["rating"]["percentile"].get<double>())
+                             : "");
+  }
   return out;
 }
 

@@ -179,7 +179,7 @@ nlohmann::json CodeforcesTask::task_results(const std::vector<std::vector<gradin
       if (points_scoring) {
         const auto& index = problem.labels.at("index");
         if (!contest.contains("points") || !contest["points"].contains(index))
-          throw DataError(where + ": points scoring, but no points for problem " + index);
+          throw DataError(where + ".points: no points for problem \"" + index + "\" of this contest; add them, or set \"scoring\": \"icpc\"");
         a.points = contest["points"][index].get<double>();
       }
       attempts.push_back(a);
