@@ -185,3 +185,42 @@ TEST_F(Cli, DataAndTasksCommands) {
 }
 
 }  // namespace
+
+namespace r1lab::harness {
+namespace {
+
+TEST_F(Cli, RunCodePrintsTheResultAndTheVerdict) {
+  std::string program = write("double.py", "print(int(input()) * 2)\n");
+  std::string input = write("in.txt", "21\n");
+  std::string expected = write("out.txt", "42.0\n");
+  auto r = run("run-code --lang python " + program + " --stdin " + input + " --expected " + expected + " --compare lcb");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  auto out = nlohmann::json::parse(r.output);
+  EXPECT_EQ(out["status"], "ok");   // 42 == 42.0 as Decimals
+  EXPECT_EQ(out["run"]["stdout"], "42\n");
+  auto tokens = nlohmann::json::parse(run("run-code " + program + " --stdin " + input + " --expected " + expected + " --compare tokens").output);
+  EXPECT_EQ(tokens["status"], "wrong_answer");
+  auto bad = run("run-code " + program + " --compare fuzzy");
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.output.find("--compare must be"), std::string::npos) << bad.output;
+}
+
+TEST_F(Cli, ScoresHumanEvalCompletionsEndToEnd) {
+  // Two problems, two samples each: one right, one wrong; results say which execution statuses occurred.
+  std::string samples = write("he.jsonl",
+      "{\"id\": \"HumanEval/2\", \"sample\": 0, \"completion\": \"</think>```python\\ndef truncate_number(number: float) -> float:\\n    return number % 1.0\\n```\"}\n"
+      "{\"id\": \"HumanEval/2\", \"sample\": 1, \"completion\": \"</think>```python\\ndef truncate_number(number: float) -> float:\\n    return 0.5\\n```\"}\n"
+      "{\"id\": \"HumanEval/4\", \"sample\": 0, \"completion\": \"still thinking\"}\n"
+      "{\"id\": \"HumanEval/4\", \"sample\": 1, \"completion\": \"</think>no code\"}\n");
+  auto r = run("score --task humaneval --allow-partial --samples " + samples + " --out " + (dir_ / "out").string() + data());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  auto res = results("out");
+  EXPECT_DOUBLE_EQ(res["metrics"][0]["value"].get<double>(), 0.25);
+  EXPECT_EQ(res["verdict_counts"]["unfinished"], 1);
+  EXPECT_EQ(res["verdict_counts"]["no_answer"], 1);
+  EXPECT_EQ(res["task_results"]["execution_status_counts"]["runtime_error"], 1);   // the failed assert
+  EXPECT_EQ(res["task_results"]["sandbox"], "bubblewrap");
+}
+
+}  // namespace
+}  // namespace r1lab::harness
