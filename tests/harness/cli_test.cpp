@@ -200,6 +200,18 @@ TEST_F(Cli, RunCodePrintsTheResultAndTheVerdict) {
   EXPECT_EQ(out["run"]["stdout"], "42\n");
   auto tokens = nlohmann::json::parse(run("run-code " + program + " --stdin " + input + " --expected " + expected + " --compare tokens").output);
   EXPECT_EQ(tokens["status"], "wrong_answer");
+  // A testlib-style checker (exit 0 accepted, 1 wrong answer): accepts any even number here.
+  std::string checker = write("checker.py", "#!/usr/bin/python3\nimport sys\nvalue = int(open(sys.argv[2]).read())\n"
+                                            "sys.exit(0 if value % 2 == 0 else 1)\n");
+  fs::permissions(checker, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec | fs::perms::others_read |
+                               fs::perms::others_exec);
+  auto checked = nlohmann::json::parse(run("run-code " + program + " --stdin " + input + " --expected " + expected +
+                                           " --compare checker:" + checker).output);
+  EXPECT_EQ(checked["status"], "ok") << checked.dump();
+  std::string odd = write("odd.py", "print(43)\n");
+  auto rejected = nlohmann::json::parse(run("run-code " + odd + " --stdin " + input + " --expected " + expected +
+                                            " --compare checker:" + checker).output);
+  EXPECT_EQ(rejected["status"], "wrong_answer") << rejected.dump();
   auto bad = run("run-code " + program + " --compare fuzzy");
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_NE(bad.output.find("--compare must be"), std::string::npos) << bad.output;
