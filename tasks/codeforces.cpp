@@ -103,8 +103,7 @@ void CodeforcesTask::load(const DataDirectory& data) {
   if (source_ == CodeforcesSource::deepcoder) {
     for_each_jsonl(path, [&](const nlohmann::json& r, std::size_t line) {
       std::string where = path.string() + ":" + std::to_string(line);
-      for (const char* field : {"problem_id", "contest_id", "index", "problem", "tests"})
-        if (!r.contains(field)) throw DataError(where + ": no field '" + field + "'");
+      require_fields(r, where, {"problem_id", "contest_id", "index", "problem", "tests"});
       std::vector<code::TestCase> tests;
       for (const auto& t : r["tests"]) tests.push_back({t.at("input").get<std::string>(), t.at("output").get<std::string>()});
       add(r["problem_id"].get<std::string>(), r["problem"].get<std::string>(), std::move(tests),

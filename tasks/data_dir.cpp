@@ -87,6 +87,11 @@ std::string sha256_text(std::string_view text) {
   return digest.finish();
 }
 
+void require_fields(const nlohmann::json& record, const std::string& where, std::initializer_list<const char*> fields) {
+  for (const char* field : fields)
+    if (!record.contains(field)) throw DataError(where + ": no field '" + field + "'");
+}
+
 void for_each_jsonl(const fs::path& path,
                     const std::function<void(const nlohmann::json& record, std::size_t line)>& on_record) {
   std::ifstream in(path, std::ios::binary);

@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <initializer_list>
 #include <stdexcept>
 #include <string>
 
@@ -44,6 +45,9 @@ class DataDirectory {
 
 std::string sha256_file(const std::filesystem::path& path);
 std::string sha256_text(std::string_view text);
+
+// Throws DataError "<where>: no field '<name>'" for the first of `fields` that `record` lacks.
+void require_fields(const nlohmann::json& record, const std::string& where, std::initializer_list<const char*> fields);
 
 // Calls `on_record` for each non-empty line parsed as JSON; a malformed line throws DataError "file:line: ...".
 void for_each_jsonl(const std::filesystem::path& path,

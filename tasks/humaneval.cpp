@@ -37,8 +37,7 @@ void HumanEvalTask::load(const DataDirectory& data) {
   auto path = data.require(kHumanEval);
   dataset_sha256_ = sha256_file(path);
   for_each_jsonl(path, [&](const nlohmann::json& r, std::size_t line) {
-    for (const char* field : {"task_id", "prompt", "entry_point", "canonical_solution", "test"})
-      if (!r.contains(field)) throw DataError(path.string() + ":" + std::to_string(line) + ": no field '" + field + "'");
+    require_fields(r, path.string() + ":" + std::to_string(line), {"task_id", "prompt", "entry_point", "canonical_solution", "test"});
     Problem problem;
     problem.id = r["task_id"].get<std::string>();
     problem.statement = r["prompt"].get<std::string>();
