@@ -121,27 +121,12 @@ void LiveCodeBenchTask::load_joined(const DataDirectory& data) {
     });
   for_each_jsonl(path, [&](const nlohmann::json& r, std::size_t line) {
     std::string where = path.string() + ":" + std::to_string(line);
-    for (const char* field : {"question_id", "contest_date", "question_content", "starter_code", "public_tests"})
-      if (!r.contains(field)) throw DataError(where + ": no field '" + field + "'");
-    std::string date = r["contest_date"].get<std::string>().substr(0, 10);
-    if (date < window_.from || date > window_.to) return;
-    Problem problem;
-    problem.id = r["question_id"].get<std::string>();
-    problem.statement = r["question_content"].get<std::string>();
-    problem.labels["platform"] = platform_of(problem.id, "");
-    problem.labels["month"] = date.substr(0, 7);
-    code::CodeProblem code;
-    code.tests = tests_from_json(r["public_tests"], where + ": public_tests");
-    code.time_limit_seconds = 6;
-    code.memory_limit_mb = 2048;
-    code.function_name = function_name_of(r["starter_code"].get<std::string>());
-    code.python_prelude = livecodebench_python_prelude();
-    code.public_tests_only = true;
-    auto found = prompt_by_question.find(problem.id);
-    prompts_[problem.id] = found != prompt_by_question.end() && !found->second.empty()
-                               ? found->second
-                               : livecodebench_prompt(problem.statement, r["starter_code"].get<std::string>());
-    add_problem(std::move(problem), std::move(code));
+    require_fields(r, where, {"question_id", "contest_date", "question_content", "starter_code", "public_tests"});
+    if (!in_window(r)) return;
+    std::string starter = r["starter_code"].get<std::string>();
+    auto found = prompt_by_question.find(r["question_id"].get<std::string>());
+    std::string prompt = found != prompt_by_question.end() ? found->second : "";
+    add_record(r, "", tests_from_json(r["public_tests"], where + ": public_tests"), function_name_of(starter), prompt);
   });
 }
 
@@ -159,21 +144,11 @@ void LiveCodeBenchTask::load_upstream(const fs::path& folder) {
     hashes += sha256_file(file);
     for_each_jsonl(file, [&](const nlohmann::json& r, std::size_t line) {
       std::string where = file.string() + ":" + std::to_string(line);
-      for (const char* field : {"question_id", "contest_date", "question_content", "public_test_cases", "private_test_cases"})
-        if (!r.contains(field)) throw DataError(where + ": no field '" + field + "'");
-      std::string date = r["contest_date"].get<std::string>().substr(0, 10);
-      if (date < window_.from || date > window_.to) return;
-      Problem problem;
-      problem.id = r["question_id"].get<std::string>();
-      problem.statement = r["question_content"].get<std::string>();
-      problem.labels["platform"] = platform_of(problem.id, r.value("platform", ""));
-      problem.labels["month"] = date.substr(0, 7);
-      if (r.contains("difficulty") && r["difficulty"].is_string()) problem.labels["difficulty"] = r["difficulty"].get<std::string>();
-      std::string starter = r.value("starter_code", "");
-      code::CodeProblem code;
+      require_fields(r, where, {"question_id", "contest_date", "question_content", "public_test_cases", "private_test_cases"});
+      if (!in_window(r)) return;   // before decoding: private tests are large
       auto public_tests = nlohmann::json::parse(r["public_test_cases"].get<std::string>(), nullptr, false);
       if (public_tests.is_discarded()) throw DataError(where + ": public_test_cases is not JSON");
-      code.tests = tests_from_json(public_tests, where + ": public_test_cases");
+      auto tests = tests_from_json(public_tests, where + ": public_test_cases");
       std::string packed = r["private_test_cases"].get<std::string>();
       nlohmann::json private_tests;
       try {
@@ -182,18 +157,44 @@ void LiveCodeBenchTask::load_upstream(const fs::path& folder) {
       } catch (const std::exception& e) {
         throw DataError(where + ": private_test_cases: " + e.what());
       }
-      for (auto& t : tests_from_json(private_tests, where + ": private_test_cases")) code.tests.push_back(std::move(t));
-      code.time_limit_seconds = 6;
-      code.memory_limit_mb = 2048;
+      for (auto& t : tests_from_json(private_tests, where + ": private_test_cases")) tests.push_back(std::move(t));
       auto metadata = nlohmann::json::parse(r.value("metadata", std::string("{}")), nullptr, false);
-      code.function_name = metadata.is_object() && metadata.contains("func_name") ? metadata["func_name"].get<std::string>()
-                                                                                   : function_name_of(starter);
-      code.python_prelude = livecodebench_python_prelude();
-      prompts_[problem.id] = livecodebench_prompt(problem.statement, starter);
-      add_problem(std::move(problem), std::move(code));
+      std::string function_name = metadata.is_object() && metadata.contains("func_name")
+                                      ? metadata["func_name"].get<std::string>()
+                                      : function_name_of(r.value("starter_code", ""));
+      add_record(r, r.value("platform", ""), std::move(tests), function_name, "");
     });
   }
   dataset_sha256_ = sha256_text(hashes);
+}
+
+bool LiveCodeBenchTask::in_window(const nlohmann::json& record) const {
+  std::string date = record["contest_date"].get<std::string>().substr(0, 10);
+  return date >= window_.from && date <= window_.to;
+}
+
+void LiveCodeBenchTask::add_record(const nlohmann::json& record, const std::string& platform,
+                                   std::vector<code::TestCase> tests, const std::string& function_name,
+                                   const std::string& verbatim_prompt) {
+  std::string date = record["contest_date"].get<std::string>().substr(0, 10);
+  Problem problem;
+  problem.id = record["question_id"].get<std::string>();
+  problem.statement = record["question_content"].get<std::string>();
+  problem.labels["platform"] = platform_of(problem.id, platform);
+  problem.labels["month"] = date.substr(0, 7);
+  if (record.contains("difficulty") && record["difficulty"].is_string())
+    problem.labels["difficulty"] = record["difficulty"].get<std::string>();
+  code::CodeProblem code;
+  code.tests = std::move(tests);
+  code.time_limit_seconds = 6;
+  code.memory_limit_mb = 2048;
+  code.function_name = function_name;
+  code.python_prelude = livecodebench_python_prelude();
+  code.public_tests_only = public_tests_only_;
+  prompts_[problem.id] = !verbatim_prompt.empty()
+                             ? verbatim_prompt
+                             : livecodebench_prompt(problem.statement, record.value("starter_code", std::string()));
+  add_problem(std::move(problem), std::move(code));
 }
 
 SamplePrompt LiveCodeBenchTask::prompt(const Problem& problem, std::uint64_t, const GradingConfig&) const {

@@ -13,6 +13,9 @@
 #pragma once
 
 #include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
 
 #include "tasks/code_task.h"
 
@@ -35,6 +38,11 @@ class LiveCodeBenchTask : public CodeTask {
  private:
   void load_joined(const DataDirectory& data);
   void load_upstream(const std::filesystem::path& folder);
+  bool in_window(const nlohmann::json& record) const;   // contest date within [from, to]
+  // One record of either format, with LiveCodeBench's limits and prelude; the prompt is `verbatim_prompt`
+  // when given, else rendered from the statement.
+  void add_record(const nlohmann::json& record, const std::string& platform, std::vector<code::TestCase> tests,
+                  const std::string& function_name, const std::string& verbatim_prompt);
   TaskInfo info_;
   LiveCodeBenchWindow window_;
   bool public_tests_only_ = true;
