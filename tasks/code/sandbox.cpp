@@ -180,42 +180,55 @@ std::string signal_name(int signal) {
 
 }  // namespace
 
-Sandbox::Sandbox(SandboxMode mode) : mode_(mode) {
-  if (mode_ == SandboxMode::bubblewrap) {
-    std::string why;
-    if (!bubblewrap_works(&why))
-      throw std::runtime_error("the code sandbox needs bubblewrap with user namespaces, and " + why +
-                               ". Install it (apt-get install bubblewrap) and allow user namespaces "
-                               "(sysctl kernel.unprivileged_userns_clone=1, user.max_user_namespaces > 0), or pass "
-                               "--sandbox rlimits-only to accept a weaker sandbox (no filesystem or network "
-                               "isolation; recorded in results.json)");
-    bwrap_path_ = bp::search_path("bwrap").string();
-  }
-}
-
-bool Sandbox::bubblewrap_works(std::string* why_not) {
-  static const std::pair<bool, std::string> verdict = [] {
-    auto path = bp::search_path("bwrap");
-    if (path.empty()) return std::pair<bool, std::string>(false, "`bwrap` is not on PATH");
+// Found and tried once per process (forked grading workers inherit the result): every Sandbox, one per
+// graded sample, reuses it.
+const Sandbox::BubblewrapProbe& Sandbox::probe_bubblewrap() {
+  static const BubblewrapProbe probe = [] {
+    BubblewrapProbe p;
+    p.path = bp::search_path("bwrap").string();
+    if (p.path.empty()) {
+      p.why_not = "`bwrap` is not on PATH";
+      return p;
+    }
     std::error_code ec;
     auto folder = std::filesystem::temp_directory_path(ec) / ("r1lab-probe-" + std::to_string(getpid()));
     std::filesystem::create_directories(folder, ec);
-    Sandbox probe(SandboxMode::rlimits_only);   // constructing rlimits_only never probes
-    probe.mode_ = SandboxMode::bubblewrap;
-    probe.bwrap_path_ = path.string();
+    Sandbox sandbox(SandboxMode::rlimits_only);   // constructing rlimits_only never probes
+    sandbox.mode_ = SandboxMode::bubblewrap;
+    sandbox.bwrap_path_ = p.path;
     ExecutionRequest request;
     request.argv = {"true"};
     request.code_dir = folder;
     request.limits.cpu_seconds = 5;
-    ExecutionResult result = probe.run(request);
+    ExecutionResult result = sandbox.run(request);
     std::filesystem::remove_all(folder, ec);
-    if (result.status == ExecutionStatus::ok) return std::pair<bool, std::string>(true, "");
-    std::string why = result.stderr_data.empty() ? result.detail : result.stderr_data;
-    while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
-    return std::pair<bool, std::string>(false, "bubblewrap failed here (" + why + ")");
+    p.works = result.status == ExecutionStatus::ok;
+    if (!p.works) {
+      std::string why = result.stderr_data.empty() ? result.detail : result.stderr_data;
+      while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
+      p.why_not = "bubblewrap failed here (" + why + ")";
+    }
+    return p;
   }();
-  if (why_not != nullptr) *why_not = verdict.second;
-  return verdict.first;
+  return probe;
+}
+
+Sandbox::Sandbox(SandboxMode mode) : mode_(mode) {
+  if (mode_ != SandboxMode::bubblewrap) return;
+  const BubblewrapProbe& probe = probe_bubblewrap();
+  if (!probe.works)
+    throw std::runtime_error("the code sandbox needs bubblewrap with user namespaces, and " + probe.why_not +
+                             ". Install it (apt-get install bubblewrap) and allow user namespaces "
+                             "(sysctl kernel.unprivileged_userns_clone=1, user.max_user_namespaces > 0), or pass "
+                             "--sandbox rlimits-only to accept a weaker sandbox (no filesystem or network "
+                             "isolation; recorded in results.json)");
+  bwrap_path_ = probe.path;
+}
+
+bool Sandbox::bubblewrap_works(std::string* why_not) {
+  const BubblewrapProbe& probe = probe_bubblewrap();
+  if (why_not != nullptr) *why_not = probe.why_not;
+  return probe.works;
 }
 
 ExecutionResult Sandbox::run(const ExecutionRequest& request) const {

@@ -111,6 +111,12 @@ class Sandbox {
   static bool bubblewrap_works(std::string* why_not = nullptr);
 
  private:
+  struct BubblewrapProbe {
+    bool works = false;
+    std::string path;      // of bwrap
+    std::string why_not;
+  };
+  static const BubblewrapProbe& probe_bubblewrap();
   SandboxMode mode_;
   std::string bwrap_path_;
 };
