@@ -99,7 +99,7 @@ nlohmann::json run_score(const ScoreOptions& options) {
   for (std::size_t i = 0; i < graded.size(); ++i) {
     slowest_ms = std::max(slowest_ms, graded[i].milliseconds);
     verdicts[i] = graded[i].ok ? verdict_from_json(nlohmann::json::parse(graded[i].payload))
-                               : Verdict{VerdictKind::timeout, "", "", graded[i].failure};
+                               : Verdict{VerdictKind::timeout, "", "", graded[i].failure, ""};
   }
 
   // cons@n: equivalence classes of extracted answers per problem, also in workers (comparisons are grading).
