@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -54,6 +55,7 @@ struct Worker {
 
 [[noreturn]] void worker_main(int job_fd, int result_fd, const PoolOptions& options,
                               const std::function<std::string(std::size_t)>& work) {
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);   // a killed run leaves no grading worker behind
   struct rlimit limit {options.memory_limit_bytes, options.memory_limit_bytes};
   ::setrlimit(RLIMIT_AS, &limit);
   std::uint64_t job;

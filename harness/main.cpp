@@ -12,7 +12,9 @@ int main(int argc, char** argv) {
   CLI::App app{"r1lab: benchmark and train reasoning models (DeepSeek-R1 protocol)"};
   app.set_version_flag("--version", std::string(r1lab::harness::kVersion) + " (" + r1lab::harness::kGitSha + ")");
   app.require_subcommand(1);
+  r1lab::harness::add_eval_command(app, argc, argv);
   r1lab::harness::add_score_command(app);
+  r1lab::harness::add_export_command(app);
   r1lab::harness::add_grade_command(app);
   r1lab::harness::add_prompts_command(app);
   r1lab::harness::add_report_command(app);

@@ -76,6 +76,7 @@ CodeforcesTask::CodeforcesTask(CodeforcesSource source) : source_(source) {
     info_.dataset = kCodeContests;
   }
   info_.version = 1;
+  info_.default_samples = 8;   // CodeElo's eight submissions per problem
 }
 
 void CodeforcesTask::load(const DataDirectory& data) {

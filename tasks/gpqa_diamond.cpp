@@ -18,6 +18,7 @@ GpqaDiamondTask::GpqaDiamondTask() {
                    "41d1213cd7a4998605a26c2798500652572007161b3a92817ba46b35befcd305", "198 rows, 78 columns",
                    "gpqa_diamond.csv from openai/simple-evals (or the idavidrein/gpqa dataset zip)"};
   info_.breakdown_labels = {"domain"};
+  info_.default_samples = 8;
 }
 
 void GpqaDiamondTask::load(const DataDirectory& data) {

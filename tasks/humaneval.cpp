@@ -29,6 +29,7 @@ HumanEvalTask::HumanEvalTask() {
   info_.version = 1;
   info_.description = "HumanEval: 164 Python functions with unit tests (pass@1)";
   info_.dataset = kHumanEval;
+  info_.default_samples = 4;
 }
 
 void HumanEvalTask::load(const DataDirectory& data) {

@@ -95,6 +95,7 @@ LiveCodeBenchTask::LiveCodeBenchTask(LiveCodeBenchWindow window) : window_(std::
                       " (pass@1; public tests only unless the upstream release files are present)";
   info_.dataset = kJoined;
   info_.breakdown_labels = {"platform", "month", "difficulty"};
+  info_.default_samples = 16;
 }
 
 void LiveCodeBenchTask::load(const DataDirectory& data) {

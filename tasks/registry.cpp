@@ -19,7 +19,7 @@ MathCompetitionSpec math500() {
   return {{"math500", 1, "MATH-500: 500 competition problems (PRM800K test split), free-form answers",
            {"math500", "math500/test.jsonl", "35dc41080a3680858b27fa7e0533d2d547825316fc5dafe5d316f4ccc5a06132",
             "500 problems", "prm800k/math_splits/test.jsonl in openai/prm800k (also HuggingFaceH4/MATH-500)"},
-           {"subject", "level"}},
+           {"subject", "level"}, 4},
           ProblemIdScheme::unique_id, "problem", "answer", 0, false};
 }
 
@@ -27,7 +27,7 @@ MathCompetitionSpec aime24() {
   return {{"aime24", 1, "AIME 2024 I and II: 30 problems, integer answers 0-999",
            {"aime24", "aime/aime24.jsonl", "af2b8bd2aa911b6333ad0df32f3ca05c7ae8ed10f1731f4372c8ae26990bf7ac",
             "30 problems", "evaluation/data/aime24/test.jsonl in QwenLM/Qwen2.5-Math"},
-           {}},
+           {}, 64},
           ProblemIdScheme::aops_url, "problem", "answer", 2024, true};
 }
 
@@ -35,7 +35,7 @@ MathCompetitionSpec aime25() {
   return {{"aime25", 1, "AIME 2025 I and II: 30 problems, integer answers 0-999",
            {"aime25", "aime/aime25.jsonl", "6caa6dcafd9a6ba06babe30e43e9a76a8272c12d2a84e479601754c1c701742c",
             "30 problems", "data/aime25.jsonl in microsoft/G-KV (same answers as QwenLM/QwQ eval/data/aime25.jsonl)"},
-           {}},
+           {}, 64},
           ProblemIdScheme::aime_row_halves, "question", "answer", 2025, true};
 }
 
@@ -43,7 +43,7 @@ MathCompetitionSpec amc23() {
   return {{"amc23", 1, "AMC 12 2023 A and B: 40 problems with numeric answers",
            {"amc23", "aime/amc23.jsonl", "43707e1ca784602d8479de24ee8ce36609dbebc46dd152b0b12a46611aa898a4",
             "40 problems", "evaluation/data/amc23/test.jsonl in QwenLM/Qwen2.5-Math"},
-           {}},
+           {}, 64},
           ProblemIdScheme::aops_url, "problem", "answer", 2023, false};
 }
 

@@ -53,6 +53,9 @@ struct TaskInfo {
   std::string description;
   DatasetSpec dataset;
   std::vector<std::string> breakdown_labels;   // which Problem::labels to break metrics down by
+  // Samples per problem that `r1lab eval` draws unless -n says otherwise: the paper's k (4 to 64 by
+  // benchmark size), with open-r1's choices where the paper gives none (docs/eval.md lists them).
+  int default_samples = 1;
 };
 
 class Task {

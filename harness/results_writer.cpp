@@ -1,0 +1,233 @@
+#include "harness/results_writer.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <ctime>
+#include <map>
+
+#include "harness/atomic_file.h"
+#include "harness/grading_pool.h"
+#include "harness/verdict_json.h"
+#include "harness/version.h"
+#include "metrics/consensus.h"
+#include "metrics/pass_at_k.h"
+#include "metrics/summary.h"
+
+namespace r1lab::harness {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using grading::Verdict;
+using grading::VerdictKind;
+
+nlohmann::json metric_json(const std::string& name, int k, std::size_t n, const metrics::MeanWithError& m) {
+  return {{"name", name}, {"k", k}, {"n", n}, {"value", m.mean}, {"stderr", m.standard_error},
+          {"problems", m.count}, {"label", fmt::format("{} (n={})", name, n)}};
+}
+
+std::string utc_now() {
+  std::time_t t = std::time(nullptr);
+  char buffer[32];
+  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  return buffer;
+}
+
+// cons@n classes: equivalence classes of extracted answers per problem, -1 for no answer. Comparing
+// answers is grading (it can hang), so it runs in the worker pool; a problem whose comparison fails falls
+// back to exact canonical strings.
+std::vector<std::vector<int>> answer_classes(const ResultsRequest& request,
+                                             const std::vector<std::vector<std::size_t>>& by_problem) {
+  const auto& problems = request.task->problems();
+  const std::size_t problem_count = by_problem.size();
+  PoolOptions pool;
+  pool.workers = request.workers;
+  pool.hard_deadline = request.hard_deadline;
+  auto clustered = run_in_worker_processes(problem_count, pool, [&](std::size_t p) {
+    std::vector<int> ids;
+    std::vector<std::size_t> representatives;  // sample positions, one per class
+    for (std::size_t position : by_problem[p]) {
+      const Verdict& v = request.samples[position].verdict;
+      if (v.extracted.empty() || v.kind == VerdictKind::timeout) {
+        ids.push_back(-1);
+        continue;
+      }
+      int found = -1;
+      for (std::size_t c = 0; c < representatives.size() && found < 0; ++c)
+        if (request.task->same_answer(problems[p], request.samples[representatives[c]].verdict, v, request.config))
+          found = static_cast<int>(c);
+      if (found < 0) {
+        found = static_cast<int>(representatives.size());
+        representatives.push_back(position);
+      }
+      ids.push_back(found);
+    }
+    return nlohmann::json(ids).dump();
+  });
+  std::vector<std::vector<int>> classes(problem_count);
+  for (std::size_t p = 0; p < problem_count; ++p) {
+    if (clustered[p].ok) {
+      classes[p] = nlohmann::json::parse(clustered[p].payload).get<std::vector<int>>();
+      continue;
+    }
+    std::map<std::string, int> keys;
+    for (std::size_t position : by_problem[p]) {
+      const Verdict& v = request.samples[position].verdict;
+      if (v.extracted.empty()) {
+        classes[p].push_back(-1);
+        continue;
+      }
+      classes[p].push_back(keys.emplace(v.canonical, static_cast<int>(keys.size())).first->second);
+    }
+  }
+  return classes;
+}
+
+}  // namespace
+
+nlohmann::json write_results(ResultsRequest request, const std::filesystem::path& out_dir) {
+  const tasks::Task& task = *request.task;
+  const auto& problems = task.problems();
+  auto& samples = request.samples;
+  std::stable_sort(samples.begin(), samples.end(), [](const GradedSample& a, const GradedSample& b) {
+    return std::tie(a.problem_index, a.sample_index) < std::tie(b.problem_index, b.sample_index);
+  });
+
+  // Samples per problem: all equal to n, unless partial scoring is allowed.
+  const std::size_t problem_count =
+      request.problem_limit > 0 ? std::min(request.problem_limit, problems.size()) : problems.size();
+  std::vector<std::vector<std::size_t>> by_problem(problem_count);
+  for (std::size_t i = 0; i < samples.size(); ++i)
+    if (samples[i].problem_index < problem_count) by_problem[samples[i].problem_index].push_back(i);
+  std::size_t n = 0, fewest = SIZE_MAX;
+  for (const auto& list : by_problem) {
+    n = std::max(n, list.size());
+    fewest = std::min(fewest, list.size());
+  }
+  if (n == 0) throw tasks::DataError(request.samples_origin + ": no samples");
+  bool partial = fewest != n;
+  if (partial && !request.allow_partial) {
+    std::size_t missing = 0;
+    std::string example;
+    for (std::size_t p = 0; p < problem_count; ++p)
+      if (by_problem[p].size() != n) {
+        if (example.empty()) example = fmt::format("'{}' has {}", problems[p].id, by_problem[p].size());
+        ++missing;
+      }
+    throw tasks::DataError(fmt::format("{}: {} of {} problems do not have n={} samples (e.g. {}); {}",
+                                       request.samples_origin, missing, problem_count, n, example, request.partial_fix));
+  }
+
+  auto cluster_started = Clock::now();
+  std::vector<std::vector<int>> classes(problem_count);
+  if (n > 1) classes = answer_classes(request, by_problem);
+  double grade_seconds = request.grading_seconds + std::chrono::duration<double>(Clock::now() - cluster_started).count();
+
+  // Metrics.
+  std::vector<double> pass1, cons;
+  std::map<int, std::vector<double>> pass_k;
+  std::vector<int> ks;
+  for (int k : request.pass_k)
+    if (k > 1 && static_cast<std::size_t>(k) <= n && std::find(ks.begin(), ks.end(), k) == ks.end()) ks.push_back(k);
+    else if (k > 1 && static_cast<std::size_t>(k) > n)
+      throw std::invalid_argument(fmt::format("pass@{} needs at least {} samples per problem, but n={}", k, k, n));
+  std::map<std::string, std::map<std::string, std::vector<double>>> breakdown;
+  std::map<std::string, long> counts;
+  for (auto kind : {VerdictKind::correct, VerdictKind::wrong, VerdictKind::no_answer, VerdictKind::unfinished, VerdictKind::timeout,
+                    VerdictKind::grader_error})
+    counts[std::string(grading::verdict_kind_name(kind))] = 0;
+  double slowest_ms = 0;
+  for (std::size_t p = 0; p < problem_count; ++p) {
+    const auto& list = by_problem[p];
+    if (list.empty()) continue;  // partial: a problem with no samples is not scored
+    std::int64_t correct = 0;
+    for (std::size_t position : list) {
+      const Verdict& v = samples[position].verdict;
+      correct += v.is_correct();
+      counts[std::string(grading::verdict_kind_name(v.kind))]++;
+      slowest_ms = std::max(slowest_ms, samples[position].grading_ms);
+    }
+    double score = metrics::pass_at_k(static_cast<std::int64_t>(list.size()), correct, 1);
+    pass1.push_back(score);
+    for (int k : ks)
+      if (list.size() >= static_cast<std::size_t>(k))
+        pass_k[k].push_back(metrics::pass_at_k(static_cast<std::int64_t>(list.size()), correct, k));
+    if (n > 1) {
+      auto vote = metrics::majority_vote(classes[p]);
+      cons.push_back(vote.winning_class >= 0 &&
+                     samples[list[static_cast<std::size_t>(vote.first_sample)]].verdict.is_correct() ? 1.0 : 0.0);
+    }
+    for (const auto& label : task.info().breakdown_labels) {
+      auto it = problems[p].labels.find(label);
+      if (it != problems[p].labels.end()) breakdown[label][it->second].push_back(score);
+    }
+  }
+  nlohmann::json metric_list = nlohmann::json::array();
+  metric_list.push_back(metric_json("pass@1", 1, n, metrics::mean_with_error(pass1)));
+  for (int k : ks) metric_list.push_back(metric_json(fmt::format("pass@{}", k), k, n, metrics::mean_with_error(pass_k[k])));
+  if (n > 1) metric_list.push_back(metric_json(fmt::format("cons@{}", n), static_cast<int>(n), n, metrics::mean_with_error(cons)));
+  nlohmann::json breakdowns = nlohmann::json::object();
+  for (const auto& [label, groups] : breakdown)
+    for (const auto& [group, scores] : groups) {
+      auto m = metrics::mean_with_error(scores);
+      breakdowns[label][group] = {{"pass@1", m.mean}, {"stderr", m.standard_error}, {"problems", m.count}};
+    }
+
+  double total_seconds = std::chrono::duration<double>(Clock::now() - request.started).count();
+  const tasks::DataDirectory& data = *request.data;
+  nlohmann::json results = {
+      {"r1lab", {{"version", kVersion}, {"git_sha", kGitSha}}},
+      {"created_at", utc_now()},
+      {"model", request.model},
+      {"task", {{"name", task.info().name}, {"version", task.info().version},
+                {"dataset", {{"path", (data.root() / task.info().dataset.relative_path).string()},
+                             {"sha256", task.dataset_sha256()},
+                             {"known_sha256", task.info().dataset.sha256},
+                             {"matches_known", task.dataset_sha256() == task.info().dataset.sha256}}}}},
+      {"grading", task.grading_options(request.config)},
+      {"n", n},
+      {"problems", pass1.size()},
+      {"samples", samples.size()},
+      {"partial", partial},
+      {"metrics", metric_list},
+      {"breakdowns", breakdowns},
+      {"verdict_counts", counts},
+      {"timings", {{"total_s", total_seconds}, {"grading_s", grade_seconds},
+                   {"samples_per_s", grade_seconds > 0 ? static_cast<double>(samples.size()) / grade_seconds : 0.0},
+                   {"slowest_sample_ms", slowest_ms},
+                   {"workers", request.workers > 0 ? request.workers : default_worker_count()}}},
+  };
+  for (const auto& [key, value] : request.source.items()) results[key] = value;
+  {
+    std::vector<std::vector<Verdict>> verdicts_by_problem(problems.size());
+    for (std::size_t p = 0; p < problem_count; ++p)   // attempts in sample order (Codeforces counts failed attempts)
+      for (std::size_t position : by_problem[p]) verdicts_by_problem[p].push_back(samples[position].verdict);
+    auto extra = task.task_results(verdicts_by_problem, data, request.config);
+    if (!extra.is_null()) results["task_results"] = extra;
+  }
+  if (problem_count < problems.size()) results["problem_limit"] = problem_count;
+  if (partial) results["partial_detail"] = {{"fewest_samples", fewest}, {"most_samples", n}};
+
+  // verdicts.jsonl, then results.json, each written whole or not at all.
+  std::string lines;
+  for (const GradedSample& s : samples) {
+    if (s.problem_index >= problem_count) continue;
+    nlohmann::json line = verdict_to_json(s.verdict);
+    line["id"] = problems[s.problem_index].id;
+    line["sample"] = s.sample_index;
+    line["correct"] = s.verdict.is_correct();
+    line["grading_ms"] = s.grading_ms;
+    if (task.prompt_varies_per_sample()) {
+      auto prompt = task.prompt(problems[s.problem_index], s.sample_index, request.config);
+      if (prompt.permutation) line["permutation"] = *prompt.permutation;
+    }
+    lines += line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  }
+  std::filesystem::create_directories(out_dir);
+  write_file_atomically(out_dir / "verdicts.jsonl", lines);
+  write_file_atomically(out_dir / "results.json", results.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+  return results;
+}
+
+}  // namespace r1lab::harness

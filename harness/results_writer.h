@@ -1,0 +1,51 @@
+// harness/results_writer.h — from graded samples to results.json and verdicts.jsonl, shared by `score`
+// (a file of generations) and `eval` (the sample store).
+//
+// Every problem must have the same number of samples n (else an error, unless allow_partial, which is
+// then recorded). Metrics: pass@1 (mean over problems of c/n), pass@k for each requested k <= n
+// (unbiased, product form), cons@n (majority vote over equivalence classes of extracted answers) when
+// n > 1, each with its standard error over problems; pass@1 broken down by the task's labels.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "tasks/task.h"
+
+namespace r1lab::harness {
+
+struct GradedSample {
+  std::size_t problem_index = 0;
+  std::uint64_t sample_index = 0;
+  grading::Verdict verdict;
+  double grading_ms = 0;
+};
+
+struct ResultsRequest {
+  const tasks::Task* task = nullptr;
+  const tasks::DataDirectory* data = nullptr;
+  tasks::GradingConfig config;
+  std::vector<GradedSample> samples;
+  std::size_t problem_limit = 0;           // score only the first N problems (eval --limit); 0: all
+  std::string model;
+  std::vector<int> pass_k;
+  bool allow_partial = false;
+  std::string samples_origin;              // named in errors: the samples file, or the run's store
+  std::string partial_fix;                 // what the error about missing samples tells the user to do
+  nlohmann::json source;                   // merged into results.json: {"samples_file": ...} or {"generation": ...}
+  double grading_seconds = 0;
+  std::chrono::steady_clock::time_point started;
+  int workers = 0;
+  std::chrono::milliseconds hard_deadline{10000};
+};
+
+// Writes out_dir/verdicts.jsonl then out_dir/results.json (each whole or not at all) and returns the
+// results. Throws tasks::DataError (nothing written) when samples are missing and partial is not allowed.
+nlohmann::json write_results(ResultsRequest request, const std::filesystem::path& out_dir);
+
+}  // namespace r1lab::harness

@@ -1,0 +1,17 @@
+#include "harness/verdict_json.h"
+
+namespace r1lab::harness {
+
+nlohmann::json verdict_to_json(const grading::Verdict& v) {
+  nlohmann::json j = {{"verdict", grading::verdict_kind_name(v.kind)}, {"extracted", v.extracted},
+                      {"canonical", v.canonical}, {"reason", v.reason}};
+  if (!v.status.empty()) j["status"] = v.status;
+  return j;
+}
+
+grading::Verdict verdict_from_json(const nlohmann::json& j) {
+  return {grading::verdict_kind_from_name(j.at("verdict").get<std::string>()), j.at("extracted").get<std::string>(),
+          j.at("canonical").get<std::string>(), j.at("reason").get<std::string>(), j.value("status", "")};
+}
+
+}  // namespace r1lab::harness
