@@ -28,7 +28,7 @@ void add_eval_command(CLI::App& app, int argc, char** argv) {
     GradingFlags grading;
     std::string tasks, out, api = "chat", api_key_env = "OPENAI_API_KEY", progress = "auto";
     int n = 0;
-    double request_timeout_s = 3600, connect_timeout_s = 10;
+    double request_timeout_s = 3600, connect_timeout_s = 10, retry_base_s = 0.5, retry_max_s = 60;
     bool no_seed = false;
   };
   auto flags = std::make_shared<Flags>();
@@ -57,6 +57,8 @@ void add_eval_command(CLI::App& app, int argc, char** argv) {
   command->add_option("--request-timeout", flags->request_timeout_s, "Seconds before a request is abandoned and retried");
   command->add_option("--connect-timeout", flags->connect_timeout_s, "Seconds to connect");
   command->add_option("--max-retries", flags->backend.max_retries, "Retries per request (429, 5xx, timeouts, dropped connections)");
+  command->add_option("--retry-base-delay", flags->retry_base_s, "Seconds before the first retry; doubled each time, with jitter");
+  command->add_option("--retry-max-delay", flags->retry_max_s, "Longest wait between retries, in seconds (Retry-After is honoured up to 300)");
   command->add_option("--limit", flags->options.limit, "Only the first N problems of each task (smoke tests)");
   command->add_flag("--restart", flags->options.restart, "Start over: move the run directory's samples aside");
   command->add_flag("--allow-partial", flags->options.allow_partial, "Write results even when failed requests left samples missing");
@@ -87,6 +89,8 @@ void add_eval_command(CLI::App& app, int argc, char** argv) {
     backend_options.api = openai_api_from_name(flags->api);
     backend_options.request_timeout = std::chrono::milliseconds(static_cast<long>(flags->request_timeout_s * 1000));
     backend_options.connect_timeout = std::chrono::milliseconds(static_cast<long>(flags->connect_timeout_s * 1000));
+    backend_options.backoff_base = std::chrono::milliseconds(static_cast<long>(flags->retry_base_s * 1000));
+    backend_options.backoff_cap = std::chrono::milliseconds(static_cast<long>(flags->retry_max_s * 1000));
     if (const char* key = std::getenv(flags->api_key_env.c_str())) backend_options.api_key = key;
     options.model = backend_options.model;
     options.api = flags->api;
