@@ -9,12 +9,13 @@
 namespace r1lab::harness {
 
 void add_tasks_command(CLI::App& app) {
-  auto* command = app.add_subcommand("tasks", "List tasks with their versions");
+  auto* command = app.add_subcommand("tasks", "List tasks with their versions and the samples per problem `eval` draws (n)");
   command->callback([] {
-    std::cout << fmt::format("{:<14} {:>7}  {}\n", "task", "version", "description");
+    std::cout << fmt::format("{:<14} {:>7} {:>4}  {}\n", "task", "version", "n", "description");
     for (const auto& name : tasks::task_names()) {
       auto task = tasks::make_task(name);
-      std::cout << fmt::format("{:<14} {:>7}  {}\n", name, task->info().version, task->info().description);
+      std::cout << fmt::format("{:<14} {:>7} {:>4}  {}\n", name, task->info().version, task->info().default_samples,
+                               task->info().description);
     }
   });
 }

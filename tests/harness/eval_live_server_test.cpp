@@ -16,12 +16,14 @@
 #include <thread>
 
 #include "tests/support/child_process.h"
+#include "tests/support/stored_samples.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 using r1lab::testing::ChildProcess;
 using r1lab::testing::read_text_file;
+using r1lab::testing::stored_samples;
 
 int free_port() {
   int s = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -54,20 +56,6 @@ bool healthy(int port) {
   return ok;
 }
 
-std::map<std::pair<std::string, long>, std::string> stored_samples(const fs::path& run_dir, const std::string& task) {
-  std::map<std::pair<std::string, long>, std::string> rows;
-  sqlite3* db = nullptr;
-  sqlite3_open_v2((run_dir / "samples.sqlite").c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
-  sqlite3_stmt* stmt = nullptr;
-  sqlite3_prepare_v2(db, "SELECT problem_id, sample, completion FROM samples WHERE task=?", -1, &stmt, nullptr);
-  sqlite3_bind_text(stmt, 1, task.c_str(), -1, SQLITE_TRANSIENT);
-  while (sqlite3_step(stmt) == SQLITE_ROW)
-    rows[{reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)), sqlite3_column_int64(stmt, 1)}] =
-        reinterpret_cast<const char*>(sqlite3_column_text(stmt, 2));
-  sqlite3_finalize(stmt);
-  sqlite3_close(db);
-  return rows;
-}
 
 class LiveServer : public ::testing::Test {
  protected:

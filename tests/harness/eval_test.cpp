@@ -13,12 +13,14 @@
 #include <thread>
 
 #include "tests/support/child_process.h"
+#include "tests/support/stored_samples.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 using r1lab::testing::ChildProcess;
 using r1lab::testing::read_text_file;
+using r1lab::testing::stored_samples;
 
 struct Finished {
   int exit_code;
@@ -26,24 +28,6 @@ struct Finished {
 };
 
 // (problem id, sample) -> completion, straight from samples.sqlite.
-std::map<std::pair<std::string, long>, std::string> stored_samples(const fs::path& run_dir, const std::string& task) {
-  std::map<std::pair<std::string, long>, std::string> rows;
-  sqlite3* db = nullptr;
-  if (sqlite3_open_v2((run_dir / "samples.sqlite").c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
-    sqlite3_close(db);
-    return rows;
-  }
-  sqlite3_stmt* stmt = nullptr;
-  sqlite3_prepare_v2(db, "SELECT problem_id, sample, completion FROM samples WHERE task=?", -1, &stmt, nullptr);
-  sqlite3_bind_text(stmt, 1, task.c_str(), -1, SQLITE_TRANSIENT);
-  while (sqlite3_step(stmt) == SQLITE_ROW) {
-    auto key = std::make_pair(std::string(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0))), sqlite3_column_int64(stmt, 1));
-    EXPECT_TRUE(rows.emplace(key, reinterpret_cast<const char*>(sqlite3_column_text(stmt, 2))).second) << "duplicate sample";
-  }
-  sqlite3_finalize(stmt);
-  sqlite3_close(db);
-  return rows;
-}
 
 long query_number(const fs::path& run_dir, const std::string& sql) {
   sqlite3* db = nullptr;
