@@ -141,10 +141,7 @@ class GenerationDriver : public RequestSource, public ResultSink {
     }
   }
 
-  void on_retry(const std::string& reason) override {
-    ++counters_.retries;
-    last_retry_reason_ = reason;
-  }
+  void on_retry(const std::string&) override { ++counters_.retries; }
 
   const std::string& last_error() const { return last_error_; }
   bool one_per_request() const { return one_per_request_; }
@@ -164,7 +161,7 @@ class GenerationDriver : public RequestSource, public ResultSink {
   std::unordered_map<std::uint64_t, InFlight> in_flight_;
   std::uint64_t next_key_ = 1;
   bool one_per_request_ = false;
-  std::string last_error_, last_retry_reason_;
+  std::string last_error_;
 };
 
 // Moves a store that must not be continued out of the way; never deletes anything.
@@ -180,15 +177,20 @@ void move_store_aside(const std::filesystem::path& out_dir) {
   std::cerr << "eval: --restart: the previous samples are kept in " << aside.string() << "\n";
 }
 
+// What decides the samples (run_config.h): stored as the run's identity and reported in results.json.
+nlohmann::json generation_identity(const EvalOptions& options) {
+  return {{"model", options.model},
+          {"api", options.api},
+          {"temperature", options.sampling.temperature},
+          {"top_p", options.sampling.top_p},
+          {"max_tokens", options.sampling.max_tokens},
+          {"stop", options.sampling.stop},
+          {"sampling_seed", options.sampling_seed},
+          {"send_seed", options.send_seed}};
+}
+
 nlohmann::json current_run_config(const EvalOptions& options, const std::vector<TaskRun>& runs) {
-  nlohmann::json generation = {{"model", options.model},
-                               {"api", options.api},
-                               {"temperature", options.sampling.temperature},
-                               {"top_p", options.sampling.top_p},
-                               {"max_tokens", options.sampling.max_tokens},
-                               {"stop", options.sampling.stop},
-                               {"sampling_seed", options.sampling_seed},
-                               {"send_seed", options.send_seed}};
+  nlohmann::json generation = generation_identity(options);
   nlohmann::json task_specs = nlohmann::json::object();
   for (const auto& run : runs)
     task_specs[run.task->info().name] = {{"version", run.task->info().version},
@@ -430,16 +432,8 @@ EvalOutcome run_eval(const EvalOptions& options, GenerationBackend& backend) {
     request.problem_limit = run.problem_count;
     request.samples_origin = store.path().string() + " (" + name + ")";
     request.partial_fix = "rerun the same command to generate the missing samples";
-    request.source = {{"generation",
-                       {{"backend", backend.describe()},
-                        {"model", options.model},
-                        {"api", options.api},
-                        {"temperature", options.sampling.temperature},
-                        {"top_p", options.sampling.top_p},
-                        {"max_tokens", options.sampling.max_tokens},
-                        {"stop", options.sampling.stop},
-                        {"sampling_seed", options.sampling_seed},
-                        {"send_seed", options.send_seed},
+    nlohmann::json generation = generation_identity(options);
+    generation.update({{"backend", backend.describe()},
                         {"one_sample_per_request", driver.one_per_request() || options.samples_per_request == 1},
                         {"store", store.path().string()},
                         {"requests", totals.requests},
@@ -449,7 +443,8 @@ EvalOutcome run_eval(const EvalOptions& options, GenerationBackend& backend) {
                         {"completion_tokens", totals.completion_tokens},
                         {"truncated_samples", totals.truncated},
                         {"mean_latency_ms", totals.mean_latency_ms},
-                        {"wall_s", std::chrono::duration<double>(Clock::now() - started).count()}}}};
+                        {"wall_s", std::chrono::duration<double>(Clock::now() - started).count()}});
+    request.source = {{"generation", generation}};
     request.started = started;
     request.workers = options.workers;
     request.hard_deadline = std::max(options.hard_deadline, run.task->grading_deadline(run.config));

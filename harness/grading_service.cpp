@@ -13,6 +13,7 @@
 #include <map>
 #include <stdexcept>
 
+#include "harness/fd_io.h"
 #include "harness/grading_pool.h"
 #include "harness/verdict_json.h"
 
@@ -23,30 +24,6 @@ namespace {
 constexpr std::size_t kQueueBytes = std::size_t{64} << 20;   // jobs waiting in this process
 constexpr std::size_t kBatchBytes = std::size_t{32} << 20;   // jobs graded together in the grading process
 constexpr std::size_t kBatchJobs = 4096;
-
-bool write_all(int fd, const void* data, std::size_t size) {
-  const char* p = static_cast<const char*>(data);
-  while (size > 0) {
-    ssize_t n = ::write(fd, p, size);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    p += n;
-    size -= static_cast<std::size_t>(n);
-  }
-  return true;
-}
-
-bool read_all(int fd, void* data, std::size_t size) {
-  char* p = static_cast<char*>(data);
-  while (size > 0) {
-    ssize_t n = ::read(fd, p, size);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    p += n;
-    size -= static_cast<std::size_t>(n);
-  }
-  return true;
-}
 
 template <typename T>
 void append(std::string& frame, const T& value) {

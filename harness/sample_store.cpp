@@ -27,13 +27,36 @@ CREATE TABLE IF NOT EXISTS samples(
   PRIMARY KEY(task, problem_id, sample)) WITHOUT ROWID;
 )sql";
 
-// One prepared statement, reset on scope exit so the next use starts clean.
+constexpr const char* kInsertRequest =
+    "INSERT INTO requests(task, problem_id, first_sample, n, seed, prompt, http_status, attempts, latency_ms, "
+    "prompt_tokens, completion_tokens, returned, error) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)";
+constexpr const char* kInsertSample =
+    "INSERT INTO samples(task, problem_id, sample, request_id, completion, finish_reason, completion_tokens) "
+    "VALUES(?,?,?,?,?,?,?)";
+
+sqlite3_stmt* prepare(sqlite3* db, const char* sql, const std::filesystem::path& path) {
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v2(db, sql, -1, &stmt, nullptr) != SQLITE_OK)
+    throw std::runtime_error(fmt::format("{}: SQLite prepare failed: {}", path.string(), sqlite3_errmsg(db)));
+  return stmt;
+}
+
+// One statement: prepared here (and finalized on scope exit), or one prepared once and borrowed (reset on
+// scope exit so the next use starts clean).
 class Statement {
  public:
-  Statement(sqlite3* db, const char* sql, const std::filesystem::path& path) : db_(db), path_(path) {
-    if (sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr) != SQLITE_OK) fail("prepare");
+  Statement(sqlite3* db, const char* sql, const std::filesystem::path& path)
+      : db_(db), stmt_(prepare(db, sql, path)), owned_(true), path_(path) {}
+  Statement(sqlite3* db, sqlite3_stmt* borrowed, const std::filesystem::path& path)
+      : db_(db), stmt_(borrowed), owned_(false), path_(path) {}
+  ~Statement() {
+    if (owned_) {
+      sqlite3_finalize(stmt_);
+    } else {
+      sqlite3_reset(stmt_);
+      sqlite3_clear_bindings(stmt_);
+    }
   }
-  ~Statement() { sqlite3_finalize(stmt_); }
   Statement(const Statement&) = delete;
   Statement& operator=(const Statement&) = delete;
 
@@ -76,6 +99,7 @@ class Statement {
   }
   sqlite3* db_;
   sqlite3_stmt* stmt_ = nullptr;
+  bool owned_ = true;
   const std::filesystem::path& path_;
 };
 
@@ -102,13 +126,20 @@ SampleStore::SampleStore(const std::filesystem::path& path) : path_(path) {
       Statement insert(db_, "INSERT INTO meta(key, value) VALUES('schema_version', ?)", path_);
       insert.bind(1, std::to_string(kSchemaVersion)).run();
     }
+    insert_request_ = prepare(db_, kInsertRequest, path_);
+    insert_sample_ = prepare(db_, kInsertSample, path_);
   } catch (...) {
+    sqlite3_finalize(insert_request_);
     sqlite3_close(db_);
     throw;
   }
 }
 
-SampleStore::~SampleStore() { sqlite3_close(db_); }
+SampleStore::~SampleStore() {
+  sqlite3_finalize(insert_request_);
+  sqlite3_finalize(insert_sample_);
+  sqlite3_close(db_);
+}
 
 void SampleStore::exec(const char* sql) {
   char* error = nullptr;
@@ -138,9 +169,7 @@ void SampleStore::record(const RequestRecord& request, const std::vector<Finishe
   std::lock_guard lock(mutex_);
   exec("BEGIN IMMEDIATE");
   try {
-    Statement insert_request(db_,
-        "INSERT INTO requests(task, problem_id, first_sample, n, seed, prompt, http_status, attempts, latency_ms, "
-        "prompt_tokens, completion_tokens, returned, error) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)", path_);
+    Statement insert_request(db_, insert_request_, path_);
     insert_request.bind(1, request.task).bind(2, request.problem_id)
         .bind(3, static_cast<std::int64_t>(request.first_sample)).bind(4, static_cast<std::int64_t>(request.n));
     if (request.seed) insert_request.bind(5, *request.seed); else insert_request.bind_null(5);
@@ -152,9 +181,7 @@ void SampleStore::record(const RequestRecord& request, const std::vector<Finishe
     insert_request.run();
     std::int64_t request_id = sqlite3_last_insert_rowid(db_);
     if (!samples.empty()) {
-      Statement insert_sample(db_,
-          "INSERT INTO samples(task, problem_id, sample, request_id, completion, finish_reason, completion_tokens) "
-          "VALUES(?,?,?,?,?,?,?)", path_);
+      Statement insert_sample(db_, insert_sample_, path_);
       // Per-sample token counts exist only when the request had one sample (usage covers all choices).
       std::int64_t tokens = samples.size() == 1 ? request.completion_tokens : -1;
       for (const auto& s : samples) {

@@ -21,6 +21,7 @@
 #include <nlohmann/json.hpp>
 
 struct sqlite3;
+struct sqlite3_stmt;
 
 namespace r1lab::harness {
 
@@ -104,6 +105,9 @@ class SampleStore {
   void exec(const char* sql);
   std::filesystem::path path_;
   sqlite3* db_ = nullptr;
+  // Prepared once: record() runs for every request of a run.
+  sqlite3_stmt* insert_request_ = nullptr;
+  sqlite3_stmt* insert_sample_ = nullptr;
   std::mutex mutex_;
 };
 
