@@ -18,6 +18,7 @@ void add_run_code_command(CLI::App& app);
 // argv is kept to show the exact command that resumes an interrupted run.
 void add_eval_command(CLI::App& app, int argc, char** argv);
 void add_export_command(CLI::App& app);
+void add_tokenize_command(CLI::App& app);
 
 // The grading policy flags shared by `score` and `grade`; every flag is listed once, here.
 struct GradingFlags {

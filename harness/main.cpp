@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   r1lab::harness::add_run_code_command(app);
   r1lab::harness::add_tasks_command(app);
   r1lab::harness::add_data_command(app);
+  r1lab::harness::add_tokenize_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::RuntimeError& exit) {
