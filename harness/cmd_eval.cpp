@@ -1,9 +1,11 @@
-// `r1lab eval`: generate with an OpenAI-compatible server, grade as samples arrive, write results.
+// `r1lab eval`: generate with an OpenAI-compatible server (or the built-in engine), grade as samples
+// arrive, write results.
 #include <cstdlib>
 #include <iostream>
 
 #include "harness/commands.h"
 #include "harness/eval_run.h"
+#include "harness/local_backend.h"
 #include "harness/openai_backend.h"
 #include "reports/results_table.h"
 
@@ -25,7 +27,9 @@ void add_eval_command(CLI::App& app, int argc, char** argv) {
   struct Flags {
     EvalOptions options;
     OpenAIBackendOptions backend;
+    LocalBackendOptions local;
     GradingFlags grading;
+    std::string backend_kind = "openai";
     std::string tasks, out, api = "chat", api_key_env = "OPENAI_API_KEY", progress = "auto";
     int n = 0;
     double request_timeout_s = 3600, connect_timeout_s = 10, retry_base_s = 0.5, retry_max_s = 60;
@@ -35,10 +39,16 @@ void add_eval_command(CLI::App& app, int argc, char** argv) {
   std::string resume;
   for (int i = 0; i < argc; ++i) resume += (i ? " " : "") + shell_quoted(argv[i]);
   flags->options.resume_command = resume;
-  auto* command = app.add_subcommand("eval", "Generate with an OpenAI-compatible server, grade as samples arrive, write results");
+  auto* command = app.add_subcommand("eval", "Generate with an OpenAI-compatible server or the built-in engine, grade as samples arrive, write results");
   command->add_option("--task", flags->tasks, "Tasks, comma-separated (`r1lab tasks`)")->required();
-  command->add_option("--base-url", flags->backend.base_url, "API root of the server, e.g. http://127.0.0.1:8000/v1")->required();
-  command->add_option("--model", flags->backend.model, "Model name the server serves")->required();
+  command->add_option("--backend", flags->backend_kind, "openai (a server at --base-url) or builtin (the model folder --model, no server)")
+      ->check(CLI::IsMember({"openai", "builtin"}));
+  command->add_option("--base-url", flags->backend.base_url, "API root of the server, e.g. http://127.0.0.1:8000/v1 (--backend openai)");
+  command->add_option("--model", flags->backend.model, "Model name the server serves; with --backend builtin, the model folder")->required();
+  command->add_option("--device", flags->local.device, "--backend builtin: cpu, cuda or cuda:N");
+  command->add_option("--dtype", flags->local.dtype, "--backend builtin: auto, float32, bfloat16, float16");
+  command->add_option("--chat-template", flags->local.chat_template, "--backend builtin: qwen2.5, r1-distill or qwq (default: from tokenizer_config.json)");
+  command->add_option("--batch-size", flags->local.max_batch, "--backend builtin: samples decoded together")->check(CLI::PositiveNumber);
   command->add_option("--out", flags->out, "Run directory: samples.sqlite and <task>/results.json; rerun to resume")->required();
   command->add_option("-n,--samples", flags->n, "Samples per problem (default: each task's, see docs/eval.md)");
   command->add_option("--temperature", flags->options.sampling.temperature, "Sampling temperature (paper: 0.6)");
@@ -94,8 +104,16 @@ void add_eval_command(CLI::App& app, int argc, char** argv) {
     if (const char* key = std::getenv(flags->api_key_env.c_str())) backend_options.api_key = key;
     options.model = backend_options.model;
     options.api = flags->api;
-    OpenAIBackend backend(backend_options);
-    EvalOutcome outcome = run_eval(options, backend);
+    std::unique_ptr<GenerationBackend> backend;
+    if (flags->backend_kind == "builtin") {
+      flags->local.model_dir = backend_options.model;
+      flags->local.chat = flags->api == "chat";
+      backend = make_local_backend(flags->local);
+    } else {
+      if (backend_options.base_url.empty()) throw std::invalid_argument("--base-url is required with --backend openai (or pass --backend builtin)");
+      backend = std::make_unique<OpenAIBackend>(backend_options);
+    }
+    EvalOutcome outcome = run_eval(options, *backend);
     for (const auto& results : outcome.results) std::cout << reports::render_summary(results);
     if (!outcome.results.empty())
       std::cout << "wrote " << options.out_dir.string() << "/<task>/results.json and verdicts.jsonl\n";

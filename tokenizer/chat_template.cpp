@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <fstream>
+#include <iterator>
 #include <stdexcept>
 
 namespace r1lab::tokenizer {
@@ -116,7 +117,10 @@ ChatFormat load_chat_format(const std::filesystem::path& model_dir, std::string_
     return format;
   }
   std::string source;
-  if (auto it = config.find("chat_template"); it != config.end()) {
+  // transformers 5 saves the template beside the config as chat_template.jinja; it wins, as there.
+  if (std::ifstream jinja(model_dir / "chat_template.jinja"); jinja) {
+    source.assign(std::istreambuf_iterator<char>(jinja), {});
+  } else if (auto it = config.find("chat_template"); it != config.end()) {
     if (it->is_string()) {
       source = it->get<std::string>();
     } else if (it->is_array()) {   // [{name, template}, ...]: the "default" one

@@ -25,7 +25,8 @@ struct ChatTurn {
   std::string content;
 };
 
-// What a model folder says about its chat format: the template (recognised from tokenizer_config.json,
+// What a model folder says about its chat format: the template (recognised from chat_template.jinja or
+// tokenizer_config.json,
 // or named by the caller) and the BOS string the R1-Distill template starts with.
 struct ChatFormat {
   ChatTemplate chat_template = ChatTemplate::qwen2_5;

@@ -1,0 +1,330 @@
+// The model core against transformers (tiny random Qwen2 and Llama models made by transformers itself):
+// logits, greedy generation, saving, and the sampler's distribution.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+#include "tests/support/child_process.h"
+#include "tokenizer/bpe_tokenizer.h"
+#include "trainer/causal_lm.h"
+#include "trainer/engine.h"
+#include "trainer/sampler.h"
+
+namespace fs = std::filesystem;
+using namespace r1lab::trainer;
+
+namespace {
+
+const fs::path kWork = fs::temp_directory_path() / ("r1lab_model_test_" + std::to_string(::getpid()));
+
+int run(const std::vector<std::string>& argv, const std::string& output = "/dev/null") {
+  r1lab::testing::ChildProcess child(argv, "", output);
+  return child.wait();
+}
+
+void oracle(const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {R1LAB_PYTHON, std::string(R1LAB_SOURCE_DIR) + "/tests/support/model_oracle.py"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  ASSERT_EQ(run(argv), 0) << "model_oracle.py " << args[0] << " failed (is .venv set up? scripts/setup_python.sh)";
+}
+
+// A tiny model folder per family, made once per test program.
+const fs::path& model_dir(const std::string& family) {
+  static std::map<std::string, fs::path> made;
+  if (!made.count(family)) {
+    fs::path dir = kWork / family;
+    std::vector<std::string> args = {"make", family, dir.string(), "--data-dir", R1LAB_SHARED_DATA};
+    if (family == "llama") args.push_back("--shard");   // the sharded layout is read too
+    oracle(args);
+    made[family] = dir;
+  }
+  return made[family];
+}
+
+// Three prompts of different lengths, left padded into one batch.
+struct Batch {
+  std::vector<std::vector<std::int64_t>> ids, mask;
+};
+Batch padded_batch() {
+  Batch b;
+  std::vector<std::vector<std::int64_t>> prompts = {{9707, 11, 1879, 0, 358, 1079, 264, 1614, 13, 151645, 198},
+                                                    {3838, 374, 220, 17, 10, 17, 30},
+                                                    {151644, 872}};
+  std::size_t width = 0;
+  for (const auto& p : prompts) width = std::max(width, p.size());
+  for (const auto& p : prompts) {
+    std::vector<std::int64_t> ids(width - p.size(), 151643), mask(width - p.size(), 0);
+    ids.insert(ids.end(), p.begin(), p.end());
+    mask.insert(mask.end(), p.size(), 1);
+    b.ids.push_back(ids);
+    b.mask.push_back(mask);
+  }
+  return b;
+}
+
+at::Tensor to_tensor(const std::vector<std::vector<std::int64_t>>& rows) {
+  std::vector<std::int64_t> flat;
+  for (const auto& r : rows) flat.insert(flat.end(), r.begin(), r.end());
+  return at::tensor(flat, at::kLong).view({static_cast<std::int64_t>(rows.size()), static_cast<std::int64_t>(rows[0].size())});
+}
+
+at::Tensor transformers_logits(const fs::path& model, const Batch& batch, std::int64_t vocab, const std::string& dtype = "float32") {
+  fs::path in = kWork / "logits_in.json", out = kWork / "logits_out.bin";
+  std::ofstream(in) << nlohmann::json{{"ids", batch.ids}, {"mask", batch.mask}, {"dtype", dtype}}.dump();
+  oracle({"logits", model.string(), in.string(), out.string()});
+  std::ifstream file(out, std::ios::binary);
+  std::vector<float> values(batch.ids.size() * batch.ids[0].size() * static_cast<std::size_t>(vocab));
+  file.read(reinterpret_cast<char*>(values.data()), static_cast<std::streamsize>(values.size() * sizeof(float)));
+  EXPECT_TRUE(file) << "the oracle wrote fewer logits than expected";
+  return at::tensor(values).view({static_cast<std::int64_t>(batch.ids.size()), static_cast<std::int64_t>(batch.ids[0].size()), vocab});
+}
+
+// Largest |a - b| over the real (unpadded) positions.
+double max_error_on_real_tokens(const at::Tensor& a, const at::Tensor& b, const Batch& batch) {
+  at::Tensor mask = to_tensor(batch.mask).to(at::kBool);
+  return (a.to(at::kFloat) - b).abs().index({mask}).max().item<double>();
+}
+
+class ModelTest : public ::testing::TestWithParam<std::string> {};
+
+}  // namespace
+
+TEST_P(ModelTest, LogitsMatchTransformersSingleAndPaddedBatch) {
+  const fs::path& dir = model_dir(GetParam());
+  auto model = CausalLM::load(dir);
+  Batch batch = padded_batch();
+  at::Tensor expected = transformers_logits(dir, batch, model->config().vocab_size);
+  at::Tensor ours = model->logits(to_tensor(batch.ids), to_tensor(batch.mask));
+  double error = max_error_on_real_tokens(ours, expected, batch);
+  std::cout << GetParam() << ": max abs logit error, padded batch of 3: " << error << "\n";
+  EXPECT_LT(error, 1e-4);
+  // The first prompt alone (no padding) gives the same logits as in the batch.
+  Batch single{{batch.ids[0]}, {batch.mask[0]}};
+  at::Tensor alone = model->logits(to_tensor(single.ids), to_tensor(single.mask));
+  EXPECT_LT(max_error_on_real_tokens(alone, expected.narrow(0, 0, 1), single), 1e-4);
+}
+
+TEST_P(ModelTest, GreedyGenerationEqualsTransformersGenerate) {
+  const fs::path& dir = model_dir(GetParam());
+  auto model = CausalLM::load(dir);
+  auto tokenizer = r1lab::tokenizer::BpeTokenizer::load(dir);
+  Batch batch = padded_batch();
+  std::vector<std::vector<std::int64_t>> prompts;
+  for (std::size_t i = 0; i < batch.ids.size(); ++i) {
+    std::vector<std::int64_t> p;
+    for (std::size_t t = 0; t < batch.ids[i].size(); ++t)
+      if (batch.mask[i][t]) p.push_back(batch.ids[i][t]);
+    prompts.push_back(p);
+  }
+  const int max_new = 24;
+  fs::path in = kWork / "generate_in.json", out = kWork / "generate_out.json";
+  std::ofstream(in) << nlohmann::json{{"prompts", prompts}, {"max_new_tokens", max_new}}.dump();
+  oracle({"generate", dir.string(), in.string(), out.string()});
+  auto expected = nlohmann::json::parse(std::ifstream(out))["tokens"].get<std::vector<std::vector<std::int64_t>>>();
+
+  std::vector<GenerationSpec> specs;
+  for (const auto& p : prompts) {
+    GenerationSpec spec;
+    spec.prompt = p;
+    spec.sampling.temperature = 0;
+    spec.max_new_tokens = max_new;
+    specs.push_back(spec);
+  }
+  auto generated = Engine(*model, *tokenizer).generate(specs);   // all three in one batch
+  ASSERT_EQ(generated.size(), expected.size());
+  for (std::size_t i = 0; i < expected.size(); ++i) {
+    EXPECT_EQ(generated[i].tokens, expected[i]) << "prompt " << i;
+    EXPECT_EQ(generated[i].logprobs.size(), generated[i].tokens.size());
+  }
+}
+
+TEST_P(ModelTest, SavedModelLoadsInTransformersWithIdenticalLogits) {
+  const fs::path& dir = model_dir(GetParam());
+  auto model = CausalLM::load(dir);
+  fs::path saved = kWork / (GetParam() + "_saved");
+  model->save(saved, at::kFloat, /*max_shard_bytes=*/GetParam() == "qwen2" ? (std::size_t{1} << 20) : (std::size_t{5} << 30));
+  Batch batch = padded_batch();
+  at::Tensor original = transformers_logits(dir, batch, model->config().vocab_size);
+  at::Tensor reloaded = transformers_logits(saved, batch, model->config().vocab_size);
+  EXPECT_EQ(max_error_on_real_tokens(reloaded, original, batch), 0.0) << "transformers reads different weights back";
+  // And r1lab reads its own checkpoint back.
+  auto again = CausalLM::load(saved);
+  EXPECT_EQ(max_error_on_real_tokens(again->logits(to_tensor(batch.ids), to_tensor(batch.mask)),
+                                     model->logits(to_tensor(batch.ids), to_tensor(batch.mask)), batch), 0.0);
+}
+
+// bf16 rounds differently in every GEMM, so bf16 logits are compared with transformers' own bf16 logits,
+// with fp32 as the yardstick: r1lab's bf16 must be as close to fp32 as transformers' bf16 is (x1.5).
+TEST_P(ModelTest, Bfloat16AgreesWithTransformersBfloat16) {
+  const fs::path& dir = model_dir(GetParam());
+  auto bf16 = CausalLM::load(dir, {at::kCPU, "bfloat16"});
+  EXPECT_EQ(bf16->dtype(), at::kBFloat16);
+  Batch batch = padded_batch();
+  at::Tensor ours = bf16->logits(to_tensor(batch.ids), to_tensor(batch.mask));
+  at::Tensor theirs = transformers_logits(dir, batch, bf16->config().vocab_size, "bfloat16");
+  at::Tensor fp32 = transformers_logits(dir, batch, bf16->config().vocab_size, "float32");
+  double ours_vs_fp32 = max_error_on_real_tokens(ours, fp32, batch);
+  double theirs_vs_fp32 = max_error_on_real_tokens(theirs, fp32, batch);
+  double ours_vs_theirs = max_error_on_real_tokens(ours, theirs, batch);
+  std::cout << GetParam() << ": bf16 max abs logit error vs fp32: r1lab " << ours_vs_fp32 << ", transformers "
+            << theirs_vs_fp32 << "; r1lab vs transformers bf16 " << ours_vs_theirs << "\n";
+  EXPECT_GT(ours_vs_fp32, 0.0) << "bf16 weights should round";
+  EXPECT_LT(ours_vs_fp32, 1.5 * theirs_vs_fp32);
+  // Same argmax almost everywhere (ties within bf16 rounding aside).
+  at::Tensor mask = to_tensor(batch.mask).to(at::kBool);
+  double agree = (ours.argmax(-1) == theirs.argmax(-1)).index({mask}).to(at::kFloat).mean().item<double>();
+  EXPECT_GE(agree, 0.9);
+}
+
+INSTANTIATE_TEST_SUITE_P(Families, ModelTest, ::testing::Values("qwen2", "llama"));
+
+TEST(ModelLoading, ErrorsNameTheTensorAndFile) {
+  const fs::path& dir = model_dir("qwen2");
+  fs::path broken = kWork / "broken";
+  fs::create_directories(broken);
+  fs::copy_file(dir / "model.safetensors", broken / "model.safetensors", fs::copy_options::overwrite_existing);
+  auto config = nlohmann::json::parse(std::ifstream(dir / "config.json"));
+  config["intermediate_size"] = 96;
+  std::ofstream(broken / "config.json") << config.dump();
+  try {
+    CausalLM::load(broken);
+    FAIL() << "a wrong shape was accepted";
+  } catch (const std::runtime_error& e) {
+    std::string what = e.what();
+    EXPECT_NE(what.find("model.layers.0.mlp.gate_proj.weight"), std::string::npos) << what;
+    EXPECT_NE(what.find("model.safetensors"), std::string::npos) << what;
+    EXPECT_NE(what.find("[128, 64]"), std::string::npos) << what;
+  }
+  config["intermediate_size"] = 128;
+  config["num_hidden_layers"] = 3;
+  std::ofstream(broken / "config.json") << config.dump();
+  try {
+    CausalLM::load(broken);
+    FAIL() << "a missing tensor was accepted";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("model.layers.2.input_layernorm.weight"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Engine, SameSeedSameTextAndStopStrings) {
+  const fs::path& dir = model_dir("qwen2");
+  auto model = CausalLM::load(dir);
+  auto tokenizer = r1lab::tokenizer::BpeTokenizer::load(dir);
+  Engine engine(*model, *tokenizer);
+  GenerationSpec spec;
+  spec.prompt = {3838, 374, 220, 17, 10, 17, 30};
+  spec.sampling = {1.0, 0.9, 0, 42};
+  spec.max_new_tokens = 20;
+  GenerationSpec other = spec;
+  other.sampling.seed = 43;
+  GenerationSpec longer = spec;
+  longer.prompt = {9707, 11, 1879, 0, 358, 1079, 264, 1614, 13};
+  // Seed 42 alone, and seed 42 in a batch beside other prompts and seeds: the same tokens.
+  auto alone = engine.generate({spec});
+  auto batched = engine.generate({longer, spec, other});
+  EXPECT_EQ(alone[0].tokens, batched[1].tokens);
+  EXPECT_NE(batched[1].tokens, batched[2].tokens) << "different seeds gave the same 20 tokens";
+  // A stop string cuts the text before it and ends the sequence.
+  std::string text = alone[0].text;
+  ASSERT_GT(text.size(), 6u);
+  GenerationSpec stopping = spec;
+  stopping.stop = {text.substr(3, 3)};
+  auto stopped = engine.generate({stopping});
+  EXPECT_EQ(stopped[0].finish_reason, "stop");
+  EXPECT_EQ(stopped[0].text, text.substr(0, text.find(text.substr(3, 3))));
+  EXPECT_LT(stopped[0].tokens.size(), alone[0].tokens.size() + 1);
+}
+
+// The sampler draws from the distribution transformers' warpers define. 200,000 draws from fixed logits
+// over 8 tokens; Pearson's chi-square against the expected probabilities (computed here, in double, from
+// the definition) stays under the 0.999 quantile, and truncated tokens never appear.
+namespace {
+
+std::vector<double> expected_distribution(const std::vector<double>& logits, double temperature, std::int64_t top_k, double top_p) {
+  std::vector<double> p(logits.size());
+  double z = 0;
+  for (std::size_t i = 0; i < p.size(); ++i) z += p[i] = std::exp(logits[i] / temperature);
+  for (double& x : p) x /= z;
+  std::vector<std::size_t> order(p.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](auto a, auto b) { return p[a] > p[b]; });
+  std::vector<double> kept(p.size(), 0);
+  std::size_t k = top_k > 0 ? static_cast<std::size_t>(top_k) : p.size();
+  double total = 0;
+  for (std::size_t r = 0; r < k; ++r) total += p[order[r]];
+  double before = 0;
+  for (std::size_t r = 0; r < k; ++r) {
+    if (r > 0 && before >= top_p) break;
+    kept[order[r]] = p[order[r]] / total;
+    before += p[order[r]] / total;
+  }
+  double sum = 0;
+  for (double x : kept) sum += x;
+  for (double& x : kept) x /= sum;
+  return kept;
+}
+
+void check_sampling(double temperature, std::int64_t top_k, double top_p, std::int64_t candidates) {
+  const std::vector<double> logits = {2.0, 1.5, 1.2, 0.3, 0.0, -0.5, -1.0, 0.9};
+  const int rows = 1000, steps = 200;
+  at::Tensor batch = at::tensor(logits, at::kDouble).to(at::kFloat).unsqueeze(0).expand({rows, 8}).contiguous();
+  std::vector<RowSampling> sampling;
+  for (int r = 0; r < rows; ++r) sampling.push_back({temperature, top_p, top_k, static_cast<std::uint64_t>(r) * 7919 + 1});
+  std::vector<double> counts(8, 0);
+  for (int s = 0; s < steps; ++s) {
+    auto drawn = sample_next_tokens(batch, sampling, std::vector<std::uint64_t>(rows, static_cast<std::uint64_t>(s)), candidates);
+    for (auto t : drawn.tokens) counts[static_cast<std::size_t>(t)] += 1;
+  }
+  auto expected = expected_distribution(logits, temperature, top_k, top_p);
+  double chi2 = 0, n = rows * steps;
+  int cells = 0;
+  for (std::size_t i = 0; i < 8; ++i) {
+    if (expected[i] == 0) {
+      EXPECT_EQ(counts[i], 0) << "token " << i << " is outside top-k/top-p but was drawn";
+      continue;
+    }
+    chi2 += (counts[i] - n * expected[i]) * (counts[i] - n * expected[i]) / (n * expected[i]);
+    ++cells;
+  }
+  // 0.999 quantiles of chi-square with 1..7 degrees of freedom.
+  const double quantile[] = {0, 10.83, 13.82, 16.27, 18.47, 20.52, 22.46, 24.32};
+  EXPECT_LT(chi2, quantile[cells - 1]) << "temperature " << temperature << " top_k " << top_k << " top_p " << top_p;
+}
+
+}  // namespace
+
+TEST(Sampler, DrawsFromTheWarpedDistribution) {
+  check_sampling(1.0, 0, 1.0, 1024);
+  check_sampling(0.7, 0, 0.8, 1024);
+  check_sampling(1.3, 3, 1.0, 1024);
+  check_sampling(0.6, 5, 0.95, 1024);
+  // Fewer candidates than the nucleus needs: the full-sort path must give the same distribution.
+  check_sampling(1.5, 0, 0.9, 2);
+  check_sampling(1.0, 0, 1.0, 2);
+}
+
+TEST(Sampler, GreedyAtTemperatureZeroAndLogprobsUnderTheModel) {
+  at::Tensor logits = at::tensor(std::vector<float>{0.1f, 3.0f, -1.0f, 2.9f}).unsqueeze(0);
+  auto drawn = sample_next_tokens(logits, {{0.0, 1.0, 0, 1}}, {0});
+  EXPECT_EQ(drawn.tokens[0], 1);
+  EXPECT_NEAR(drawn.logprobs[0], at::log_softmax(logits, -1)[0][1].item<double>(), 1e-6);
+}
+
+TEST(BuiltinBackend, EvalRunsEndToEndWithoutAServer) {
+  const fs::path& dir = model_dir("qwen2");
+  fs::path out = kWork / "eval_run";
+  int code = run({R1LAB_BINARY, "eval", "--backend", "builtin", "--model", dir.string(), "--task", "math500", "--limit", "3",
+                  "-n", "2", "--max-tokens", "12", "--out", out.string(), "--progress", "none", "--data-dir", R1LAB_SHARED_DATA},
+                 (kWork / "eval_stdout.txt").string());
+  EXPECT_EQ(code, 0);
+  auto results = nlohmann::json::parse(std::ifstream(out / "math500" / "results.json"));
+  EXPECT_EQ(results.dump().find("builtin") != std::string::npos, true) << "results.json does not name the backend";
+  std::ifstream verdicts(out / "math500" / "verdicts.jsonl");
+  int lines = 0;
+  for (std::string line; std::getline(verdicts, line);) ++lines;
+  EXPECT_EQ(lines, 6);
+}

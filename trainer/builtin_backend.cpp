@@ -1,0 +1,93 @@
+#include "trainer/builtin_backend.h"
+
+#include <chrono>
+
+namespace r1lab::trainer {
+
+std::uint64_t sample_seed(std::uint64_t request_seed, int sample) {
+  std::uint64_t x = request_seed + 0x9E3779B97F4A7C15ull * static_cast<std::uint64_t>(sample + 1);
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+  return x ^ (x >> 31);
+}
+
+BuiltinBackend::BuiltinBackend(const harness::LocalBackendOptions& options) : options_(options) {
+  tokenizer_ = tokenizer::BpeTokenizer::load(options.model_dir);
+  if (options.chat) chat_format_ = tokenizer::load_chat_format(options.model_dir, options.chat_template);
+  model_ = CausalLM::load(options.model_dir, {at::Device(options.device), options.dtype});
+}
+
+std::string BuiltinBackend::describe() const {
+  std::string dtype = c10::toString(model_->dtype());
+  return "builtin " + options_.model_dir + " device=" + options_.device + " dtype=" + dtype +
+         (options_.chat ? " chat-template=" + std::string(tokenizer::chat_template_name(chat_format_.chat_template)) : " completions");
+}
+
+std::vector<std::int64_t> BuiltinBackend::prompt_ids(const harness::GenerationRequest& request) const {
+  std::string text;
+  tokenizer::EncodeOptions encode{.parse_special = true, .add_special = false};
+  if (options_.chat) {
+    std::vector<tokenizer::ChatTurn> turns;
+    if (request.messages.empty()) turns.push_back({"user", request.prompt});
+    for (const auto& m : request.messages) turns.push_back({m.role, m.content});
+    text = tokenizer::render_chat(chat_format_, turns, /*add_generation_prompt=*/true);
+  } else {
+    text = request.prompt;
+    encode.add_special = true;   // a completion prompt gets the BOS the model was trained with
+  }
+  auto ids = tokenizer_->encode(text, encode);
+  return {ids.begin(), ids.end()};
+}
+
+void BuiltinBackend::run(harness::RequestSource& source, harness::ResultSink& sink, const std::atomic<bool>& stop) {
+  Engine engine(*model_, *tokenizer_);
+  while (!stop.load()) {
+    // Gather requests until the batch is full or the source has none for now.
+    std::vector<harness::GenerationRequest> requests;
+    std::vector<GenerationSpec> specs;
+    while (static_cast<int>(specs.size()) < options_.max_batch) {
+      auto request = source.next();
+      if (!request) break;
+      auto ids = prompt_ids(*request);
+      std::uint64_t seed = request->seed ? static_cast<std::uint64_t>(*request->seed) : 0;
+      for (int i = 0; i < request->n; ++i) {
+        GenerationSpec spec;
+        spec.prompt = ids;
+        spec.sampling = {request->sampling.temperature, request->sampling.top_p, 0, sample_seed(seed, i)};
+        spec.max_new_tokens = request->sampling.max_tokens;
+        spec.stop = request->sampling.stop;
+        specs.push_back(std::move(spec));
+      }
+      requests.push_back(std::move(*request));
+    }
+    if (requests.empty()) return;
+    auto started = std::chrono::steady_clock::now();
+    auto sequences = engine.generate(specs, &stop);
+    if (stop.load()) return;   // abandoned: nothing delivered, nothing lost
+    double latency_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+    std::size_t next = 0;
+    for (auto& request : requests) {
+      harness::GenerationResult result;
+      result.key = request.key;
+      result.attempts = 1;
+      result.latency_ms = latency_ms;
+      result.prompt_tokens = static_cast<std::int64_t>(specs[next].prompt.size());
+      result.completion_tokens = 0;
+      for (int i = 0; i < request.n; ++i, ++next) {
+        result.completion_tokens += static_cast<std::int64_t>(sequences[next].tokens.size());
+        result.completions.push_back({tokenizer::valid_utf8(sequences[next].text), sequences[next].finish_reason});
+      }
+      sink.on_result(std::move(result));
+    }
+  }
+}
+
+namespace {
+std::unique_ptr<harness::GenerationBackend> make_builtin(const harness::LocalBackendOptions& options) {
+  return std::make_unique<BuiltinBackend>(options);
+}
+}  // namespace
+
+void register_builtin_backend() { harness::register_local_backend(&make_builtin); }
+
+}  // namespace r1lab::trainer

@@ -1,0 +1,41 @@
+// trainer/builtin_backend.h — the harness's GenerationBackend on the built-in engine: `r1lab eval
+// --backend builtin --model DIR` evaluates a local model folder with no server. Requests are gathered
+// into batches of up to max_batch samples (a request with n samples gives n rows, seeded from the
+// request's seed), rendered with the model's chat template, and generated together.
+#pragma once
+
+#include <memory>
+
+#include "harness/local_backend.h"
+#include "tokenizer/bpe_tokenizer.h"
+#include "tokenizer/chat_template.h"
+#include "trainer/causal_lm.h"
+#include "trainer/engine.h"
+
+namespace r1lab::trainer {
+
+class BuiltinBackend : public harness::GenerationBackend {
+ public:
+  explicit BuiltinBackend(const harness::LocalBackendOptions& options);
+  std::string describe() const override;
+  void check() override {}
+  void run(harness::RequestSource& source, harness::ResultSink& sink, const std::atomic<bool>& stop) override;
+
+  // The token ids of a request's prompt, as the engine will see them.
+  std::vector<std::int64_t> prompt_ids(const harness::GenerationRequest& request) const;
+  const CausalLM& model() const { return *model_; }
+  const tokenizer::BpeTokenizer& tokenizer() const { return *tokenizer_; }
+
+ private:
+  harness::LocalBackendOptions options_;
+  std::unique_ptr<tokenizer::BpeTokenizer> tokenizer_;
+  tokenizer::ChatFormat chat_format_;
+  std::unique_ptr<CausalLM> model_;
+};
+
+// Registers the factory with the harness (called once from main in LibTorch builds).
+void register_builtin_backend();
+// The seed of sample i of a request: the request's seed mixed with i (one seed per sample).
+std::uint64_t sample_seed(std::uint64_t request_seed, int sample);
+
+}  // namespace r1lab::trainer

@@ -1,0 +1,84 @@
+// trainer/causal_lm.h — Qwen2 and Llama decoder-only models on LibTorch, loaded from a Hugging Face
+// folder and agreeing with transformers' modeling_qwen2 / modeling_llama:
+//   embed -> N x [RMSNorm -> attention (QKV bias for Qwen2, RoPE, grouped-query) -> residual
+//                 -> RMSNorm -> SwiGLU MLP -> residual] -> RMSNorm -> lm_head (tied or not).
+// RMSNorm and RoPE angles are computed in fp32 and cast back, as transformers does, so fp32 logits match
+// to rounding and bf16 ones to bf16 rounding.
+//
+// Q, K and V projections are fused into one matrix, and gate and up into another (one GEMM each instead
+// of three and two); save() splits them back into the Hugging Face tensor names.
+// The forward pass appends to a KvCache whose slots are batch-aligned: slot j of every row is written at
+// the same step, and a per-slot validity mask keeps left padding and finished rows out of attention.
+#pragma once
+
+#include <ATen/ATen.h>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "trainer/model_config.h"
+
+namespace r1lab::trainer {
+
+struct KvCache {
+  std::vector<at::Tensor> keys, values;   // per layer: (batch, kv_heads, capacity, head_dim)
+  at::Tensor valid;                       // (batch, capacity) bool: the slot holds a real token
+  std::int64_t length = 0;                // slots written
+
+  std::int64_t batch() const { return valid.size(0); }
+  std::int64_t capacity() const { return valid.size(1); }
+  // Keeps only the given rows (finished sequences leave the batch).
+  void select_rows(const at::Tensor& rows);
+  // Grows capacity to at least `slots`, keeping what is written.
+  void reserve(std::int64_t slots);
+};
+
+struct LoadOptions {
+  at::Device device = at::kCPU;
+  // "auto": the stored dtype on CUDA, float32 on CPU (bf16 GEMMs are slow on most CPUs).
+  std::string dtype = "auto";
+};
+
+at::ScalarType dtype_from_name(const std::string& name);   // float32, bfloat16, float16; throws otherwise
+
+class CausalLM {
+ public:
+  // Throws std::runtime_error naming the tensor and file on a missing tensor or a wrong shape.
+  static std::unique_ptr<CausalLM> load(const std::filesystem::path& model_dir, const LoadOptions& options = {});
+
+  const ModelConfig& config() const { return config_; }
+  at::Device device() const { return embed_.device(); }
+  at::ScalarType dtype() const { return embed_.scalar_type(); }
+
+  KvCache new_cache(std::int64_t batch, std::int64_t capacity) const;
+
+  // Runs `ids` (batch, T) at `positions` (batch, T) through the model, writing their keys and values to
+  // cache slots [cache.length, cache.length + T) and attending to every valid slot up to each query's
+  // own. `valid` (batch, T) marks real tokens. Returns logits (batch, T, vocab), or (batch, vocab) for
+  // the last position when last_only.
+  at::Tensor forward(const at::Tensor& ids, const at::Tensor& positions, const at::Tensor& valid, KvCache& cache,
+                     bool last_only = false) const;
+  // Logits of whole sequences without a cache (scoring and training): attention_mask (batch, T) marks
+  // real tokens; positions count real tokens, so left and right padding both work.
+  at::Tensor logits(const at::Tensor& ids, const at::Tensor& attention_mask) const;
+
+  // Writes config.json (dtype updated) and safetensors with the Hugging Face names, in `dtype`.
+  void save(const std::filesystem::path& dir, at::ScalarType dtype, std::size_t max_shard_bytes = std::size_t{5} << 30) const;
+
+ private:
+  struct Layer {
+    at::Tensor input_norm, qkv_weight, qkv_bias, o_weight, o_bias, post_norm, gate_up_weight, gate_up_bias, down_weight, down_bias;
+  };
+  CausalLM() = default;
+  at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight) const;
+  std::pair<at::Tensor, at::Tensor> rope_cos_sin(const at::Tensor& positions, at::ScalarType dtype) const;
+
+  ModelConfig config_;
+  at::Tensor embed_, final_norm_, lm_head_;
+  std::vector<Layer> layers_;
+  at::Tensor inv_freq_;   // fp32, (head_dim / 2,)
+};
+
+}  // namespace r1lab::trainer

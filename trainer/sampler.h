@@ -1,0 +1,37 @@
+// trainer/sampler.h — turns a batch of logits into next tokens, each row with its own temperature,
+// top-k, top-p and seed, the way transformers' warpers define them (temperature, then top-k, then top-p;
+// top-p keeps the smallest prefix of the sorted distribution whose mass reaches p, at least one token).
+//
+// Draws are reproducible per sample: row r's uniform number at step s is a hash of (seed_r, s), so a
+// sample's text depends on its seed and its logits only, not on the batch it was run in.
+// Cost: one top-k over `candidates` tokens per row; a row whose nucleus is larger than that (a flat
+// distribution) falls back to a full sort of its vocabulary, so the result is always exact.
+#pragma once
+
+#include <ATen/ATen.h>
+
+#include <cstdint>
+#include <vector>
+
+namespace r1lab::trainer {
+
+struct RowSampling {
+  double temperature = 1.0;   // 0: greedy
+  double top_p = 1.0;
+  std::int64_t top_k = 0;     // 0: off
+  std::uint64_t seed = 0;
+};
+
+struct SampledTokens {
+  std::vector<std::int64_t> tokens;
+  std::vector<float> logprobs;   // log p of each token under the model (temperature 1, no truncation)
+};
+
+// The uniform number in [0, 1) of a sample's step.
+double sample_uniform(std::uint64_t seed, std::uint64_t step);
+
+// logits: (rows, vocab), any float dtype and device. `steps[r]` is row r's draw counter.
+SampledTokens sample_next_tokens(const at::Tensor& logits, const std::vector<RowSampling>& rows,
+                                 const std::vector<std::uint64_t>& steps, std::int64_t candidates = 1024);
+
+}  // namespace r1lab::trainer
