@@ -1,5 +1,6 @@
 // `r1lab generate --model DIR`: prompts as JSONL in, completions with their token ids and logprobs as
 // JSONL out, on the built-in engine. Greedy when the temperature is 0.
+#include <chrono>
 #include <fstream>
 #include <iostream>
 
@@ -15,7 +16,7 @@ namespace {
 struct GenerateFlags {
   harness::LocalBackendOptions model;
   std::string input = "-", output = "-";
-  bool raw = false;
+  bool raw = false, ignore_eos = false;
   double temperature = 0.6, top_p = 0.95;
   std::int64_t top_k = 0, max_new_tokens = 512;
   int n = 1;
@@ -84,6 +85,8 @@ void run_generate(const GenerateFlags& flags) {
   }
 
   Engine engine = Engine(backend.model(), backend.tokenizer());
+  std::size_t sequences_done = 0, tokens_done = 0;
+  double generate_seconds = 0;
   // Lines are generated in batches of at most max_batch samples and written as each batch finishes.
   for (std::size_t first = 0; first < lines.size();) {
     std::vector<GenerationSpec> specs;
@@ -97,12 +100,17 @@ void run_generate(const GenerateFlags& flags) {
         spec.sampling = {flags.temperature, flags.top_p, flags.top_k, sample_seed(static_cast<std::uint64_t>(*lines[last].request.seed), s)};
         spec.max_new_tokens = flags.max_new_tokens;
         spec.stop = flags.stop;
+        spec.ignore_eos = flags.ignore_eos;
         specs.push_back(std::move(spec));
         owners.emplace_back(last, s);
       }
       ++last;
     }
+    auto started = std::chrono::steady_clock::now();
     auto sequences = engine.generate(specs);
+    generate_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    sequences_done += sequences.size();
+    for (const auto& s : sequences) tokens_done += s.tokens.size();
     for (std::size_t i = 0; i < sequences.size(); ++i) {
       const PromptLine& p = lines[owners[i].first];
       nlohmann::json row = {{"index", p.index}, {"sample", owners[i].second},
@@ -115,6 +123,9 @@ void run_generate(const GenerateFlags& flags) {
     out->flush();
     first = last;
   }
+  // Generation time only (prefill and decode; loading and tokenising excluded), for benchmarks.
+  std::cerr << "r1lab generate: " << sequences_done << " sequences, " << tokens_done << " new tokens in "
+            << generate_seconds << " s (" << (generate_seconds > 0 ? tokens_done / generate_seconds : 0) << " tokens/s)\n";
 }
 
 }  // namespace
@@ -135,6 +146,7 @@ void add_trainer_commands(CLI::App& app) {
   command->add_option("-n", flags->n, "Samples per prompt")->check(CLI::PositiveNumber);
   command->add_option("--seed", flags->seed, "Line i's seed is seed + i unless the line gives one; sample j of it mixes in j");
   command->add_option("--stop", flags->stop, "Stop string (repeatable)");
+  command->add_flag("--ignore-eos", flags->ignore_eos, "Keep generating after EOS, up to --max-new-tokens (benchmarks)");
   command->add_option("--batch-size", flags->model.max_batch, "Samples decoded together")->check(CLI::PositiveNumber);
   command->add_option("--device", flags->model.device, "cpu, cuda or cuda:N");
   command->add_option("--dtype", flags->model.dtype, "auto (stored dtype on CUDA, float32 on CPU), float32, bfloat16, float16");

@@ -1,6 +1,6 @@
 """The reference the model tests compare with: Hugging Face transformers on CPU in fp32.
 
-  model_oracle.py make qwen2|llama OUT_DIR --data-dir DATA [--shard] [--dtype float32|bfloat16]
+  model_oracle.py make qwen2|llama OUT_DIR --data-dir DATA [--shard] [--dtype float32|bfloat16] [--shape S]
       a tiny randomly initialised model with the real Qwen tokenizer: Qwen2 (QKV bias, tied embeddings)
       or Llama (no bias, untied, Llama 3 RoPE scaling); both grouped-query. --shard splits the weights.
   model_oracle.py logits MODEL_DIR IN.json OUT.bin
@@ -21,19 +21,28 @@ from transformers import AutoModelForCausalLM, AutoTokenizer, LlamaConfig, Qwen2
 torch.set_num_threads(2)
 
 
+# tiny: the tests. bench: the CPU generation benchmark. qwen2.5-0.5b: Qwen2.5-0.5B's shape (GPU benchmark).
+SHAPES = {
+    "tiny": dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2),
+    "bench": dict(hidden_size=256, intermediate_size=768, num_hidden_layers=4, num_attention_heads=4, num_key_value_heads=2),
+    "qwen2.5-0.5b": dict(hidden_size=896, intermediate_size=4864, num_hidden_layers=24, num_attention_heads=14,
+                         num_key_value_heads=2),
+}
+
+
 def make(args):
     tokenizer_dir = args.data_dir / "tokenizers" / "qwen3_tokenizer_npm"
     template = args.data_dir / "tokenizers" / "chat_templates" / "Qwen-Qwen2.5-7B-Instruct.jinja"
     tokenizer = AutoTokenizer.from_pretrained(str(tokenizer_dir))
     tokenizer.chat_template = template.read_text()
     torch.manual_seed(args.seed)
-    common = dict(vocab_size=len(tokenizer), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
-                  num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=4096,
+    shape = SHAPES[args.shape]
+    common = dict(vocab_size=len(tokenizer), max_position_embeddings=4096, **shape,
                   eos_token_id=tokenizer.convert_tokens_to_ids("<|im_end|>"), bos_token_id=None,
                   pad_token_id=tokenizer.convert_tokens_to_ids("<|endoftext|>"),
                   # Larger than the default 0.02 so that distributions are peaked and greedy choices are
                   # not decided by rounding.
-                  initializer_range=0.3)
+                  initializer_range=args.init)
     if args.family == "qwen2":
         config = Qwen2Config(tie_word_embeddings=True, rope_theta=1000000.0, **common)
     else:
@@ -96,6 +105,8 @@ def main():
     m.add_argument("--shard", action="store_true")
     m.add_argument("--dtype", default="float32")
     m.add_argument("--seed", type=int, default=0)
+    m.add_argument("--shape", choices=sorted(SHAPES), default="tiny")
+    m.add_argument("--init", type=float, default=0.3, help="initializer_range")
     for name in ("logits", "generate"):
         p = sub.add_parser(name)
         p.add_argument("model_dir")

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 
 #include "tests/support/child_process.h"
@@ -21,6 +22,15 @@ namespace {
 
 const fs::path kWork = fs::temp_directory_path() / ("r1lab_model_test_" + std::to_string(::getpid()));
 
+// Removes this process's scratch folder when the test program ends.
+struct WorkFolder {
+  WorkFolder() { fs::create_directories(kWork); }
+  ~WorkFolder() {
+    std::error_code ignored;
+    fs::remove_all(kWork, ignored);
+  }
+} work_folder;
+
 int run(const std::vector<std::string>& argv, const std::string& output = "/dev/null") {
   r1lab::testing::ChildProcess child(argv, "", output);
   return child.wait();
@@ -32,14 +42,24 @@ void oracle(const std::vector<std::string>& args) {
   ASSERT_EQ(run(argv), 0) << "model_oracle.py " << args[0] << " failed (is .venv set up? scripts/setup_python.sh)";
 }
 
-// A tiny model folder per family, made once per test program.
+// A tiny model folder per family. ctest runs every test in its own process, so the folders are shared
+// through the build tree (made once, renamed into place; keyed by the oracle script's content so that a
+// changed script makes new ones).
 const fs::path& model_dir(const std::string& family) {
   static std::map<std::string, fs::path> made;
   if (!made.count(family)) {
-    fs::path dir = kWork / family;
-    std::vector<std::string> args = {"make", family, dir.string(), "--data-dir", R1LAB_SHARED_DATA};
-    if (family == "llama") args.push_back("--shard");   // the sharded layout is read too
-    oracle(args);
+    std::ifstream script(std::string(R1LAB_SOURCE_DIR) + "/tests/support/model_oracle.py");
+    std::string text((std::istreambuf_iterator<char>(script)), {});
+    fs::path dir = fs::path(R1LAB_TEST_MODELS) / (family + "-" + std::to_string(std::hash<std::string>{}(text)));
+    if (!fs::exists(dir / "config.json")) {
+      fs::path staging = kWork / (family + "-staging");
+      std::vector<std::string> args = {"make", family, staging.string(), "--data-dir", R1LAB_SHARED_DATA};
+      if (family == "llama") args.push_back("--shard");   // the sharded layout is read too
+      oracle(args);
+      fs::create_directories(dir.parent_path());
+      std::error_code lost_race;   // another test process put its copy there first: use that one
+      fs::rename(staging, dir, lost_race);
+    }
     made[family] = dir;
   }
   return made[family];
