@@ -12,10 +12,11 @@ python=${R1LAB_PYTHON:-.venv/bin/python}
 cmake --build build --target r1lab >/dev/null
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-# Default init (0.02): near-flat distributions, the hardest case for top-p (most of the vocabulary is in
-# the nucleus); --init 0.3 would give peaked ones like a trained model's.
+# INIT (initializer_range) 0.3 by default: peaked next-token distributions, as a trained model's are (the
+# top-p nucleus is a few tokens). INIT=0.02 (transformers' default) gives near-flat ones, where the
+# nucleus is most of the vocabulary: the worst case for r1lab's sampler, which then sorts every row.
 $python tests/support/model_oracle.py make qwen2 "$work/model" --data-dir ../shared/data --shape "$shape" \
-  --dtype "$dtype" --init "${INIT:-0.02}" >/dev/null 2>&1
+  --dtype "$dtype" --init "${INIT:-0.3}" >/dev/null 2>&1
 $python - "$work/prompts.jsonl" "$batch" <<'PY'
 import json, sys
 rows = [json.loads(l) for l in open("../shared/data/math500/test.jsonl", encoding="utf-8")]
@@ -28,10 +29,11 @@ ours_log="$work/ours.log"
   --output /dev/null --batch-size "$batch" --max-new-tokens "$new_tokens" --temperature 0.6 --top-p 0.95 \
   --ignore-eos --device "$device" --dtype "$dtype" 2>"$ours_log"
 ours=$(grep -o '[0-9.e+]* tokens/s' "$ours_log" | cut -d' ' -f1)
-peer=$($python bench/generate_peer.py "$work/model" "$work/prompts.jsonl" "$batch" "$new_tokens" "$device" "$dtype")
+peer=$(/usr/bin/time -f "%M" -o "$work/peer.rss" $python bench/generate_peer.py "$work/model" "$work/prompts.jsonl" \
+       "$batch" "$new_tokens" "$device" "$dtype" 2>/dev/null)
 echo "model: $shape $dtype on $device, batch $batch, $new_tokens new tokens each"
 echo "r1lab generate:           $ours tokens/s (peak RSS $(( $(cat "$work/ours.rss") / 1024 )) MB)"
-echo "transformers generate():  $peer"
+echo "transformers generate():  $peer (peak RSS $(( $(cat "$work/peer.rss") / 1024 )) MB)"
 python3 - "$ours" "$peer" <<'PY'
 import json, sys
 ours, peer = float(sys.argv[1]), json.loads(sys.argv[2])

@@ -1,6 +1,11 @@
 #include "trainer/sampler.h"
 
+#include <ATen/Parallel.h>
+
 #include <algorithm>
+#include <array>
+#include <cstring>
+#include <numeric>
 
 namespace r1lab::trainer {
 namespace {
@@ -12,31 +17,128 @@ std::uint64_t splitmix64(std::uint64_t x) {
   return x ^ (x >> 31);
 }
 
-// Picks from probabilities sorted in descending order (row, k) with token ids `order`, after top-k and
-// top-p truncation: the first rank whose cumulative kept mass exceeds u times the total.
-std::int64_t pick(const float* sorted_probs, const std::int64_t* order, std::int64_t k, const RowSampling& s, double u) {
-  std::int64_t limit = k;
-  if (s.top_k > 0) limit = std::min(limit, s.top_k);
-  double kept_total = 0;
-  for (std::int64_t i = 0; i < limit; ++i) kept_total += sorted_probs[i];
-  if (s.top_p < 1.0) {
-    // Mass of the top-k set is renormalised first (top-k masks before top-p's softmax).
-    double mass_before = 0;
-    std::int64_t i = 0;
-    for (; i < limit; ++i) {
-      if (mass_before / kept_total >= s.top_p) break;   // everything before already reaches p
-      mass_before += sorted_probs[i];
+// Probabilities are non-negative floats, whose bit patterns order like their values. The top 12 bits
+// (sign, exponent, 3 mantissa bits) give 4096 buckets in value order: one pass finds the bucket where
+// the cumulative mass (or count) crosses a bound, and only that bucket needs sorting.
+constexpr int kBucketShift = 20;
+constexpr std::size_t kBuckets = std::size_t{1} << (32 - kBucketShift);
+
+std::uint32_t bucket_of(float value) {
+  std::uint32_t bits;
+  std::memcpy(&bits, &value, sizeof bits);
+  return bits >> kBucketShift;
+}
+
+struct Histogram {
+  std::array<double, kBuckets> mass{};
+  std::array<std::uint32_t, kBuckets> count{};
+};
+
+// Draws from probabilities q[0..V) (softmax at the row's temperature) after top-k and top-p, exactly
+// as transformers defines them: top-k keeps the k largest; top-p then keeps the smallest prefix of the
+// (top-k renormalised) descending order whose mass reaches p, at least one token. The draw is the inverse
+// CDF of the kept tokens at u, in id order: the distribution is the truncated one whatever the order.
+std::int64_t draw(const float* q, std::int64_t V, const RowSampling& s, double u, Histogram& h,
+                  std::vector<std::pair<float, std::int64_t>>& scratch) {
+  std::fill(h.mass.begin(), h.mass.end(), 0.0);
+  std::fill(h.count.begin(), h.count.end(), 0u);
+  double total = 0;
+  for (std::int64_t i = 0; i < V; ++i) {
+    std::uint32_t b = bucket_of(q[i]);
+    h.mass[b] += q[i];
+    h.count[b] += 1;
+    total += q[i];
+  }
+  const bool top_k_on = s.top_k > 0 && s.top_k < V;
+  const bool top_p_on = s.top_p < 1.0;
+  if (!top_k_on && !top_p_on) {
+    double target = u * total, cumulative = 0;
+    for (std::int64_t i = 0; i < V; ++i) {
+      cumulative += q[i];
+      if (cumulative > target) return i;
     }
-    limit = std::max<std::int64_t>(i, 1);
-    kept_total = 0;
-    for (std::int64_t j = 0; j < limit; ++j) kept_total += sorted_probs[j];
+    return V - 1;
   }
-  double target = u * kept_total, cumulative = 0;
-  for (std::int64_t i = 0; i < limit; ++i) {
-    cumulative += sorted_probs[i];
-    if (cumulative > target) return order[i];
+
+  if (top_k_on) {
+    // The k largest: whole buckets from the top, then the largest of the bucket that crosses k.
+    std::size_t boundary = kBuckets - 1;
+    std::int64_t above = 0;
+    while (above + h.count[boundary] < s.top_k) above += h.count[boundary--];
+    scratch.clear();
+    for (std::int64_t i = 0; i < V; ++i) {
+      if (bucket_of(q[i]) >= boundary) scratch.emplace_back(q[i], i);
+    }
+    auto larger = [](const auto& a, const auto& b) { return a.first > b.first; };
+    std::nth_element(scratch.begin(), scratch.begin() + (s.top_k - 1), scratch.end(), larger);
+    scratch.resize(static_cast<std::size_t>(s.top_k));
+    std::sort(scratch.begin(), scratch.end(), larger);
+    double kept_total = 0;
+    for (const auto& e : scratch) kept_total += e.first;
+    std::size_t limit = scratch.size();
+    if (top_p_on) {
+      double before = 0;
+      std::size_t i = 0;
+      for (; i < scratch.size(); ++i) {
+        if (before / kept_total >= s.top_p) break;
+        before += scratch[i].first;
+      }
+      limit = std::max<std::size_t>(i, 1);
+    }
+    double nucleus = 0;
+    for (std::size_t i = 0; i < limit; ++i) nucleus += scratch[i].first;
+    // Inverse CDF in id order over the kept tokens.
+    std::sort(scratch.begin(), scratch.begin() + static_cast<std::ptrdiff_t>(limit), [](const auto& a, const auto& b) { return a.second < b.second; });
+    double target = u * nucleus, cumulative = 0;
+    for (std::size_t i = 0; i < limit; ++i) {
+      cumulative += scratch[i].first;
+      if (cumulative > target) return scratch[i].second;
+    }
+    return scratch[limit - 1].second;
   }
-  return order[limit - 1];
+
+  // Top-p alone. Buckets above the one where the descending mass reaches p are wholly kept, buckets
+  // below it wholly dropped; the crossing bucket is sorted and kept while the mass before a token is < p.
+  const double bound = s.top_p * total;
+  std::size_t boundary = kBuckets - 1;
+  double above = 0;
+  while (boundary > 0 && (h.count[boundary] == 0 || above + h.mass[boundary] < bound)) above += h.mass[boundary--];
+  scratch.clear();
+  for (std::int64_t i = 0; i < V; ++i) {
+    if (bucket_of(q[i]) == boundary) scratch.emplace_back(q[i], i);
+  }
+  std::sort(scratch.begin(), scratch.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  double before = above;
+  std::size_t taken = 0;
+  while (taken < scratch.size() && (before < bound || (taken == 0 && above == 0))) before += scratch[taken++].first;
+  // The smallest kept value; ties with it inside the bucket are decided by the sort.
+  const float threshold = taken > 0 ? scratch[taken - 1].first : 0.0f;
+  // Kept: every token in a higher bucket, and the first `taken` of the crossing bucket. Tokens of the
+  // crossing bucket equal to the threshold but beyond `taken` are dropped by counting them off.
+  std::size_t threshold_ties_kept = 0;
+  for (std::size_t i = 0; i < taken; ++i) threshold_ties_kept += scratch[i].first == threshold ? 1 : 0;
+  const double nucleus = before;
+  double target = u * nucleus, cumulative = 0;
+  std::int64_t last_kept = -1;
+  std::size_t ties_seen = 0;
+  for (std::int64_t i = 0; i < V; ++i) {
+    std::uint32_t b = bucket_of(q[i]);
+    bool kept;
+    if (b > boundary) {
+      kept = true;
+    } else if (b < boundary || q[i] < threshold) {
+      kept = false;
+    } else if (q[i] > threshold) {
+      kept = true;
+    } else {
+      kept = ties_seen++ < threshold_ties_kept;
+    }
+    if (!kept) continue;
+    last_kept = i;
+    cumulative += q[i];
+    if (cumulative > target) return i;
+  }
+  return last_kept;
 }
 
 }  // namespace
@@ -47,66 +149,38 @@ double sample_uniform(std::uint64_t seed, std::uint64_t step) {
 }
 
 SampledTokens sample_next_tokens(const at::Tensor& logits_in, const std::vector<RowSampling>& rows,
-                                 const std::vector<std::uint64_t>& steps, std::int64_t candidates) {
+                                 const std::vector<std::uint64_t>& steps) {
   const std::int64_t R = logits_in.size(0), V = logits_in.size(1);
   at::Tensor logits = logits_in.to(at::kFloat);
-  at::Tensor logprobs_all = at::log_softmax(logits, -1);
   SampledTokens out;
-  out.tokens.resize(static_cast<std::size_t>(R));
-  out.logprobs.resize(static_cast<std::size_t>(R));
+  out.tokens.assign(static_cast<std::size_t>(R), 0);
+  out.logprobs.assign(static_cast<std::size_t>(R), 0.0f);
 
-  std::vector<double> temperature(static_cast<std::size_t>(R));
-  for (std::int64_t r = 0; r < R; ++r) temperature[static_cast<std::size_t>(r)] = rows[static_cast<std::size_t>(r)].temperature > 0 ? rows[static_cast<std::size_t>(r)].temperature : 1.0;
-  at::Tensor scaled = logits / at::tensor(temperature, logits.options().dtype(at::kDouble)).to(at::kFloat).unsqueeze(1);
-  at::Tensor probs = at::softmax(scaled, -1);
-  const std::int64_t k = std::min(V, candidates);
-  auto [top_probs, top_ids] = probs.topk(k, -1, /*largest=*/true, /*sorted=*/true);
+  std::vector<float> inverse_temperature(static_cast<std::size_t>(R));
+  for (std::size_t r = 0; r < rows.size(); ++r) inverse_temperature[r] = rows[r].temperature > 0 ? static_cast<float>(1.0 / rows[r].temperature) : 1.0f;
+  at::Tensor probs = at::softmax(logits * at::tensor(inverse_temperature).to(logits.device()).unsqueeze(1), -1).to(at::kCPU).contiguous();
   at::Tensor greedy = logits.argmax(-1).to(at::kCPU);
-  top_probs = top_probs.to(at::kCPU).contiguous();
-  top_ids = top_ids.to(at::kCPU).contiguous();
-  const float* p = top_probs.data_ptr<float>();
-  const std::int64_t* ids = top_ids.data_ptr<std::int64_t>();
+  at::Tensor log_normaliser = at::logsumexp(logits, -1).to(at::kCPU).contiguous();
+  const float* p = probs.data_ptr<float>();
   const std::int64_t* greedy_ids = greedy.data_ptr<std::int64_t>();
 
-  for (std::int64_t r = 0; r < R; ++r) {
-    const RowSampling& s = rows[static_cast<std::size_t>(r)];
-    std::int64_t token;
-    if (s.temperature <= 0) {
-      token = greedy_ids[r];
-    } else {
-      const float* row_probs = p + r * k;
-      // The candidates cover the row when top-k fits in them, or their mass reaches top-p (and top-p is
-      // on). Otherwise sort the whole row.
-      double mass = 0;
-      for (std::int64_t i = 0; i < k; ++i) mass += row_probs[i];
-      bool covered = k == V || (s.top_k > 0 && s.top_k <= k) || (s.top_p < 1.0 && mass >= s.top_p);
-      double u = sample_uniform(s.seed, steps[static_cast<std::size_t>(r)]);
-      if (covered) {
-        token = pick(row_probs, ids + r * k, k, s, u);
-      } else if (s.top_k <= 0 && s.top_p >= 1.0) {
-        // No truncation: the inverse CDF over the vocabulary in id order draws from the same distribution.
-        at::Tensor row = probs[r].to(at::kCPU).contiguous();
-        const float* q = row.data_ptr<float>();
-        double total = 0;
-        for (std::int64_t i = 0; i < V; ++i) total += q[i];
-        double target = u * total, cumulative = 0;
-        token = V - 1;
-        for (std::int64_t i = 0; i < V; ++i) {
-          cumulative += q[i];
-          if (cumulative > target) { token = i; break; }
-        }
-      } else {
-        auto [sorted, order] = probs[r].sort(-1, /*descending=*/true);
-        sorted = sorted.to(at::kCPU).contiguous();
-        order = order.to(at::kCPU).contiguous();
-        token = pick(sorted.data_ptr<float>(), order.data_ptr<std::int64_t>(), V, s, u);
-      }
+  // Rows are independent: split them over the intra-op threads.
+  at::parallel_for(0, R, 1, [&](std::int64_t begin, std::int64_t end) {
+    Histogram histogram;
+    std::vector<std::pair<float, std::int64_t>> scratch;
+    for (std::int64_t r = begin; r < end; ++r) {
+      const RowSampling& s = rows[static_cast<std::size_t>(r)];
+      out.tokens[static_cast<std::size_t>(r)] =
+          s.temperature <= 0 ? greedy_ids[r]
+                             : draw(p + r * V, V, s, sample_uniform(s.seed, steps[static_cast<std::size_t>(r)]), histogram, scratch);
     }
-    out.tokens[static_cast<std::size_t>(r)] = token;
-  }
+  });
+  // log p(token) under the model: logit - logsumexp(logits).
   at::Tensor chosen = at::tensor(out.tokens, at::TensorOptions().dtype(at::kLong)).to(logits.device());
-  at::Tensor chosen_logprobs = logprobs_all.gather(1, chosen.unsqueeze(1)).squeeze(1).to(at::kCPU).contiguous();
-  std::copy_n(chosen_logprobs.data_ptr<float>(), R, out.logprobs.begin());
+  at::Tensor chosen_logits = logits.gather(1, chosen.unsqueeze(1)).squeeze(1).to(at::kCPU).contiguous();
+  for (std::int64_t r = 0; r < R; ++r) {
+    out.logprobs[static_cast<std::size_t>(r)] = chosen_logits.data_ptr<float>()[r] - log_normaliser.data_ptr<float>()[r];
+  }
   return out;
 }
 

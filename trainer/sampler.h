@@ -4,8 +4,10 @@
 //
 // Draws are reproducible per sample: row r's uniform number at step s is a hash of (seed_r, s), so a
 // sample's text depends on its seed and its logits only, not on the batch it was run in.
-// Cost: one top-k over `candidates` tokens per row; a row whose nucleus is larger than that (a flat
-// distribution) falls back to a full sort of its vocabulary, so the result is always exact.
+// Cost: no sort of the vocabulary. A histogram of the probabilities by value (4096 buckets over their
+// bit patterns) finds the bucket where the top-p mass or the top-k count is crossed, and only that
+// bucket is sorted; the draw is then the inverse CDF of the kept tokens. A few passes over each row, on
+// the CPU, rows in parallel; peaked and flat distributions cost the same.
 #pragma once
 
 #include <ATen/ATen.h>
@@ -30,8 +32,9 @@ struct SampledTokens {
 // The uniform number in [0, 1) of a sample's step.
 double sample_uniform(std::uint64_t seed, std::uint64_t step);
 
-// logits: (rows, vocab), any float dtype and device. `steps[r]` is row r's draw counter.
+// logits: (rows, vocab), any float dtype and device (probabilities are copied to the CPU). `steps[r]`
+// is row r's draw counter.
 SampledTokens sample_next_tokens(const at::Tensor& logits, const std::vector<RowSampling>& rows,
-                                 const std::vector<std::uint64_t>& steps, std::int64_t candidates = 1024);
+                                 const std::vector<std::uint64_t>& steps);
 
 }  // namespace r1lab::trainer
