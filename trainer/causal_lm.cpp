@@ -250,6 +250,16 @@ void CausalLM::save(const std::filesystem::path& dir, at::ScalarType dtype, std:
   std::filesystem::path partial = dir / "config.json.partial";
   std::ofstream(partial) << config.dump(2) << "\n";
   std::filesystem::rename(partial, dir / "config.json");
+  // The tokenizer and generation settings travel with the weights, so the folder is a whole model.
+  std::error_code same;
+  if (!std::filesystem::equivalent(c.model_dir, dir, same)) {
+    for (const char* name : {"generation_config.json", "tokenizer.json", "tokenizer_config.json", "chat_template.jinja",
+                             "special_tokens_map.json", "vocab.json", "merges.txt"}) {
+      if (std::filesystem::exists(c.model_dir / name)) {
+        std::filesystem::copy_file(c.model_dir / name, dir / name, std::filesystem::copy_options::overwrite_existing);
+      }
+    }
+  }
 }
 
 }  // namespace r1lab::trainer

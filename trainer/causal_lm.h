@@ -64,7 +64,8 @@ class CausalLM {
   // real tokens; positions count real tokens, so left and right padding both work.
   at::Tensor logits(const at::Tensor& ids, const at::Tensor& attention_mask) const;
 
-  // Writes config.json (dtype updated) and safetensors with the Hugging Face names, in `dtype`.
+  // Writes config.json (dtype updated) and safetensors with the Hugging Face names, in `dtype`, and
+  // copies the tokenizer and generation_config.json from the folder the model was loaded from.
   void save(const std::filesystem::path& dir, at::ScalarType dtype, std::size_t max_shard_bytes = std::size_t{5} << 30) const;
 
  private:

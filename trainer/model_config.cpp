@@ -42,6 +42,7 @@ ModelConfig ModelConfig::load(const std::filesystem::path& model_dir) {
   Json config = read_json(file);
   ModelConfig c;
   c.source = config;
+  c.model_dir = model_dir;
   std::string model_type = config.value("model_type", "");
   if (model_type == "qwen2") {
     c.family = ModelFamily::qwen2;

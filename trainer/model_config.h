@@ -44,6 +44,7 @@ struct ModelConfig {
   std::vector<std::int64_t> eos_token_ids;   // config.json and generation_config.json together
 
   nlohmann::json source;   // config.json as read, written back on save
+  std::filesystem::path model_dir;   // the folder it was read from
 
   // Reads DIR/config.json (and generation_config.json for eos ids). Throws std::runtime_error naming the
   // file and the key.

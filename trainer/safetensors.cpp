@@ -191,6 +191,14 @@ void write_one_file(const std::filesystem::path& file, const std::vector<std::pa
 void save_safetensors(const std::filesystem::path& dir, const std::vector<std::pair<std::string, at::Tensor>>& tensors,
                       std::size_t max_shard_bytes) {
   std::filesystem::create_directories(dir);
+  // Weights of an earlier save in this folder would be read together with (or instead of) the new ones.
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    std::string name = entry.path().filename().string();
+    if (name == "model.safetensors.index.json" || name == "model.safetensors" ||
+        (name.rfind("model-", 0) == 0 && name.find("-of-") != std::string::npos && entry.path().extension() == ".safetensors")) {
+      std::filesystem::remove(entry.path());
+    }
+  }
   std::vector<std::vector<std::pair<std::string, at::Tensor>>> shards(1);
   std::size_t shard_bytes = 0, total_bytes = 0;
   for (const auto& named : tensors) {

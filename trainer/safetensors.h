@@ -45,7 +45,8 @@ class SafetensorsReader {
 
 // Writes tensors (any device; copied to CPU, contiguous) into DIR: model.safetensors, or
 // model-0000i-of-0000n.safetensors plus model.safetensors.index.json when they exceed max_shard_bytes.
-// Each file is written under a temporary name and renamed, so a reader never sees half a file.
+// Each file is written under a temporary name and renamed, so a reader never sees half a file. Weight
+// files of an earlier save in DIR are removed first.
 void save_safetensors(const std::filesystem::path& dir, const std::vector<std::pair<std::string, at::Tensor>>& tensors,
                       std::size_t max_shard_bytes = std::size_t{5} << 30);
 

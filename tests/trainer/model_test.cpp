@@ -171,6 +171,7 @@ TEST_P(ModelTest, SavedModelLoadsInTransformersWithIdenticalLogits) {
   at::Tensor original = transformers_logits(dir, batch, model->config().vocab_size);
   at::Tensor reloaded = transformers_logits(saved, batch, model->config().vocab_size);
   EXPECT_EQ(max_error_on_real_tokens(reloaded, original, batch), 0.0) << "transformers reads different weights back";
+  EXPECT_TRUE(fs::exists(saved / "tokenizer.json")) << "the saved folder is not a whole model";
   // And r1lab reads its own checkpoint back.
   auto again = CausalLM::load(saved);
   EXPECT_EQ(max_error_on_real_tokens(again->logits(to_tensor(batch.ids), to_tensor(batch.mask)),
