@@ -1,13 +1,10 @@
 // r1lab — evaluate reasoning models the way the DeepSeek-R1 paper did. One binary, subcommands.
-// This is the composition root: the one file that sees every layer (trainer/ only in LibTorch builds).
+// The built-in engine (trainer/) is a plugin the harness loads when a command needs it (harness/local_backend.h).
 #include <csignal>
 #include <iostream>
 
 #include "harness/commands.h"
 #include "harness/version.h"
-#ifdef R1LAB_WITH_TORCH
-#include "trainer/commands.h"
-#endif
 
 int main(int argc, char** argv) {
   // Writing to a pipe whose reader is gone (a sandboxed program that closed stdin) must be an error
@@ -26,9 +23,7 @@ int main(int argc, char** argv) {
   r1lab::harness::add_tasks_command(app);
   r1lab::harness::add_data_command(app);
   r1lab::harness::add_tokenize_command(app);
-#ifdef R1LAB_WITH_TORCH
-  r1lab::trainer::add_trainer_commands(app);
-#endif
+  r1lab::harness::add_generate_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::RuntimeError& exit) {

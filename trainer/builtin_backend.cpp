@@ -82,12 +82,4 @@ void BuiltinBackend::run(harness::RequestSource& source, harness::ResultSink& si
   }
 }
 
-namespace {
-std::unique_ptr<harness::GenerationBackend> make_builtin(const harness::LocalBackendOptions& options) {
-  return std::make_unique<BuiltinBackend>(options);
-}
-}  // namespace
-
-void register_builtin_backend() { harness::register_local_backend(&make_builtin); }
-
 }  // namespace r1lab::trainer

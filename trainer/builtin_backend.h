@@ -33,8 +33,6 @@ class BuiltinBackend : public harness::GenerationBackend {
   std::unique_ptr<CausalLM> model_;
 };
 
-// Registers the factory with the harness (called once from main in LibTorch builds).
-void register_builtin_backend();
 // The seed of sample i of a request: the request's seed mixed with i (one seed per sample).
 std::uint64_t sample_seed(std::uint64_t request_seed, int sample);
 

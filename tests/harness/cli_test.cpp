@@ -236,3 +236,33 @@ TEST_F(Cli, ScoresHumanEvalCompletionsEndToEnd) {
 
 }  // namespace
 }  // namespace r1lab::harness
+
+namespace r1lab::harness {
+namespace {
+
+TEST_F(Cli, TokenizePrintsIdsDecodesAndRendersChats) {
+  const std::string tokenizer = std::string(" --tokenizer ") + R1LAB_SHARED_DATA + "/tokenizers/qwen3_tokenizer_npm";
+  auto r = run("tokenize" + tokenizer + " < " + write("text.txt", "Hello world<|im_end|>"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  auto plain = nlohmann::json::parse(r.output).get<std::vector<int>>();
+  EXPECT_EQ(std::vector<int>(plain.begin(), plain.begin() + 2), (std::vector<int>{9707, 1879}));
+  EXPECT_GT(plain.size(), 3u);   // <|im_end|> is text without --special
+  r = run("tokenize --special" + tokenizer + " < " + write("text.txt", "Hello world<|im_end|>"));
+  EXPECT_EQ(nlohmann::json::parse(r.output), nlohmann::json::parse("[9707, 1879, 151645]"));
+  r = run("tokenize --decode --special" + tokenizer + " < " + write("ids.json", "[9707, 1879, 151645]"));
+  EXPECT_EQ(r.output, "Hello world<|im_end|>");
+  r = run("tokenize --chat --chat-template qwen2.5" + tokenizer + " < " +
+          write("chat.json", R"([{"role": "user", "content": "What is 2+2?"}])"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  auto chat = nlohmann::json::parse(r.output);
+  EXPECT_EQ(chat["prompt"], "<|im_start|>system\nYou are Qwen, created by Alibaba Cloud. You are a helpful assistant.<|im_end|>\n"
+                            "<|im_start|>user\nWhat is 2+2?<|im_end|>\n<|im_start|>assistant\n");
+  EXPECT_EQ(chat["ids"][0], 151644);
+  // A folder without tokenizer.json: the error names the file.
+  r = run("tokenize --tokenizer " + dir_.string() + " < " + write("text.txt", "x"));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find((dir_ / "tokenizer.json").string()), std::string::npos) << r.output;
+}
+
+}  // namespace
+}  // namespace r1lab::harness

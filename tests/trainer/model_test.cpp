@@ -377,3 +377,55 @@ TEST(BuiltinBackend, EvalRunsEndToEndWithoutAServer) {
   for (std::string line; std::getline(verdicts, line);) ++lines;
   EXPECT_EQ(lines, 6);
 }
+
+TEST(Engine, RunsInBfloat16) {
+  const fs::path& dir = model_dir("llama");
+  auto model = CausalLM::load(dir, {at::kCPU, "bfloat16"});
+  auto tokenizer = r1lab::tokenizer::BpeTokenizer::load(dir);
+  GenerationSpec spec;
+  spec.prompt = {3838, 374, 220, 17, 10, 17, 30};
+  spec.sampling = {0.7, 0.95, 0, 7};
+  spec.max_new_tokens = 16;
+  spec.ignore_eos = true;
+  auto out = Engine(*model, *tokenizer).generate({spec, spec});
+  ASSERT_EQ(out[0].tokens.size(), 16u);
+  EXPECT_EQ(out[0].tokens, out[1].tokens) << "the same seed gave different tokens in bf16";
+  EXPECT_EQ(out[0].finish_reason, "length");
+  for (float lp : out[0].logprobs) {
+    EXPECT_TRUE(std::isfinite(lp));
+    EXPECT_LE(lp, 0.0f);
+  }
+}
+
+TEST(GenerateCommand, WritesTokenIdsAndLogprobsAndNamesBadLines) {
+  const fs::path& dir = model_dir("qwen2");
+  fs::path input = kWork / "prompts.jsonl", output = kWork / "completions.jsonl";
+  std::ofstream(input) << R"({"id": "a", "prompt": "What is 2+2?"})" << "\n"
+                       << R"({"messages": [{"role": "user", "content": "Hi"}], "n": 2, "seed": 5})" << "\n";
+  std::vector<std::string> command = {R1LAB_BINARY, "generate", "--model", dir.string(), "--input", input.string(),
+                                      "--output", output.string(), "--temperature", "0", "--max-new-tokens", "6"};
+  ASSERT_EQ(run(command), 0);
+  std::vector<nlohmann::json> rows;
+  std::ifstream in(output);
+  for (std::string line; std::getline(in, line);) rows.push_back(nlohmann::json::parse(line));
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0]["id"], "a");
+  EXPECT_EQ(rows[0]["token_ids"].size(), rows[0]["logprobs"].size());
+  EXPECT_EQ(rows[1]["index"], 1);
+  EXPECT_EQ(rows[2]["sample"], 1);
+  EXPECT_EQ(rows[1]["token_ids"], rows[2]["token_ids"]) << "greedy samples of one prompt differ";
+  // The same greedy run again gives the same tokens.
+  ASSERT_EQ(run(command), 0);
+  std::ifstream again(output);
+  std::string first;
+  std::getline(again, first);
+  EXPECT_EQ(nlohmann::json::parse(first)["token_ids"], rows[0]["token_ids"]);
+  // A line that is neither a prompt nor messages: the error names the file and line.
+  std::ofstream(input, std::ios::app) << R"({"text": "no prompt"})" << "\n";
+  fs::path errors = kWork / "generate_errors.txt";
+  r1lab::testing::ChildProcess bad({R1LAB_BINARY, "generate", "--model", dir.string(), "--input", input.string()}, errors.string(), "/dev/null");
+  EXPECT_EQ(bad.wait(), 2);
+  std::ifstream error_text(errors);
+  std::string message((std::istreambuf_iterator<char>(error_text)), {});
+  EXPECT_NE(message.find(input.string() + ":3"), std::string::npos) << message;
+}

@@ -1,5 +1,5 @@
-// `r1lab generate --model DIR`: prompts as JSONL in, completions with their token ids and logprobs as
-// JSONL out, on the built-in engine. Greedy when the temperature is 0.
+// What `r1lab generate` runs (its flags are in harness/cmd_generate.cpp): prompts as JSONL in,
+// completions with their token ids and logprobs as JSONL out, on the engine. Greedy at temperature 0.
 #include <chrono>
 #include <fstream>
 #include <iostream>
@@ -8,21 +8,10 @@
 
 #include "tokenizer/unicode_text.h"
 #include "trainer/builtin_backend.h"
-#include "trainer/commands.h"
+#include "trainer/generate_run.h"
 
 namespace r1lab::trainer {
 namespace {
-
-struct GenerateFlags {
-  harness::LocalBackendOptions model;
-  std::string input = "-", output = "-";
-  bool raw = false, ignore_eos = false;
-  double temperature = 0.6, top_p = 0.95;
-  std::int64_t top_k = 0, max_new_tokens = 512;
-  int n = 1;
-  std::uint64_t seed = 0;
-  std::vector<std::string> stop;
-};
 
 struct PromptLine {
   std::size_t index;
@@ -30,7 +19,7 @@ struct PromptLine {
   harness::GenerationRequest request;
 };
 
-PromptLine parse_line(const std::string& line, std::size_t index, const std::string& source, const GenerateFlags& flags) {
+PromptLine parse_line(const std::string& line, std::size_t index, const std::string& source, const harness::GenerateOptions& flags) {
   auto where = source + ":" + std::to_string(index + 1);
   nlohmann::json j;
   try {
@@ -57,9 +46,10 @@ PromptLine parse_line(const std::string& line, std::size_t index, const std::str
   return p;
 }
 
-void run_generate(const GenerateFlags& flags) {
-  harness::LocalBackendOptions options = flags.model;
-  options.chat = !flags.raw;
+}  // namespace
+
+void run_generate(const harness::GenerateOptions& flags) {
+  const harness::LocalBackendOptions& options = flags.model;
   BuiltinBackend backend(options);
   std::cerr << "r1lab generate: " << backend.describe() << "\n";
 
@@ -126,31 +116,6 @@ void run_generate(const GenerateFlags& flags) {
   // Generation time only (prefill and decode; loading and tokenising excluded), for benchmarks.
   std::cerr << "r1lab generate: " << sequences_done << " sequences, " << tokens_done << " new tokens in "
             << generate_seconds << " s (" << (generate_seconds > 0 ? tokens_done / generate_seconds : 0) << " tokens/s)\n";
-}
-
-}  // namespace
-
-void add_trainer_commands(CLI::App& app) {
-  register_builtin_backend();
-  auto flags = std::make_shared<GenerateFlags>();
-  auto* command = app.add_subcommand("generate", "Generate completions of JSONL prompts with the built-in engine (token ids and logprobs included)");
-  command->add_option("--model", flags->model.model_dir, "Hugging Face model folder (config.json, safetensors, tokenizer.json)")->required();
-  command->add_option("--input", flags->input, "JSONL file of {\"prompt\": ...} or {\"messages\": [...]} lines (optional id, n, seed); - for stdin");
-  command->add_option("--output", flags->output, "JSONL file for the completions; - for stdout");
-  command->add_flag("--raw", flags->raw, "Use \"prompt\" as is (a completion prompt), not through the chat template");
-  command->add_option("--chat-template", flags->model.chat_template, "qwen2.5, r1-distill or qwq (default: recognised from tokenizer_config.json)");
-  command->add_option("--temperature", flags->temperature, "0 for greedy (paper: 0.6)");
-  command->add_option("--top-p", flags->top_p, "Nucleus sampling (paper: 0.95)");
-  command->add_option("--top-k", flags->top_k, "Keep the k most likely tokens (0: off)");
-  command->add_option("--max-new-tokens", flags->max_new_tokens, "Most tokens generated per sample");
-  command->add_option("-n", flags->n, "Samples per prompt")->check(CLI::PositiveNumber);
-  command->add_option("--seed", flags->seed, "Line i's seed is seed + i unless the line gives one; sample j of it mixes in j");
-  command->add_option("--stop", flags->stop, "Stop string (repeatable)");
-  command->add_flag("--ignore-eos", flags->ignore_eos, "Keep generating after EOS, up to --max-new-tokens (benchmarks)");
-  command->add_option("--batch-size", flags->model.max_batch, "Samples decoded together")->check(CLI::PositiveNumber);
-  command->add_option("--device", flags->model.device, "cpu, cuda or cuda:N");
-  command->add_option("--dtype", flags->model.dtype, "auto (stored dtype on CUDA, float32 on CPU), float32, bfloat16, float16");
-  command->callback([flags] { run_generate(*flags); });
 }
 
 }  // namespace r1lab::trainer
