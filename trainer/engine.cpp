@@ -39,10 +39,10 @@ std::vector<GeneratedSequence> Engine::generate(const std::vector<GenerationSpec
     const auto& prompt = specs[static_cast<std::size_t>(b)].prompt;
     std::int64_t pad = prompt_len - static_cast<std::int64_t>(prompt.size());
     for (std::size_t t = 0; t < prompt.size(); ++t) {
-      std::size_t at_ = static_cast<std::size_t>(b * prompt_len + pad) + t;
-      ids[at_] = prompt[t];
-      positions[at_] = static_cast<std::int64_t>(t);
-      valid[at_] = 1;
+      std::size_t cell = static_cast<std::size_t>(b * prompt_len + pad) + t;
+      ids[cell] = prompt[t];
+      positions[cell] = static_cast<std::int64_t>(t);
+      valid[cell] = 1;
     }
     next_position[static_cast<std::size_t>(b)] = static_cast<std::int64_t>(prompt.size());
   }
@@ -95,9 +95,9 @@ std::vector<GeneratedSequence> Engine::generate(const std::vector<GenerationSpec
       for (const std::string& s : spec.stop) {
         if (s.empty()) continue;
         std::size_t from = before >= s.size() ? before - s.size() + 1 : 0;
-        std::size_t at_ = bytes[i].find(s, from);
-        if (at_ != std::string::npos) {
-          bytes[i].resize(at_);
+        std::size_t found = bytes[i].find(s, from);
+        if (found != std::string::npos) {
+          bytes[i].resize(found);
           stopped = true;
           break;
         }
