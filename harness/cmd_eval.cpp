@@ -108,6 +108,9 @@ void add_eval_command(CLI::App& app, int argc, char** argv) {
     if (flags->backend_kind == "builtin") {
       flags->local.model_dir = backend_options.model;
       flags->local.chat = flags->api == "chat";
+      // Resuming with other numerics would mix samples of two engines in one run.
+      options.engine = {{"backend", "builtin"}, {"device", flags->local.device}, {"dtype", flags->local.dtype},
+                        {"chat_template", flags->local.chat_template.empty() ? "auto" : flags->local.chat_template}};
       backend = make_local_backend(flags->local);
     } else {
       if (backend_options.base_url.empty()) throw std::invalid_argument("--base-url is required with --backend openai (or pass --backend builtin)");

@@ -179,7 +179,7 @@ void move_store_aside(const std::filesystem::path& out_dir) {
 
 // What decides the samples (run_config.h): stored as the run's identity and reported in results.json.
 nlohmann::json generation_identity(const EvalOptions& options) {
-  return {{"model", options.model},
+  nlohmann::json identity = {{"model", options.model},
           {"api", options.api},
           {"temperature", options.sampling.temperature},
           {"top_p", options.sampling.top_p},
@@ -187,6 +187,8 @@ nlohmann::json generation_identity(const EvalOptions& options) {
           {"stop", options.sampling.stop},
           {"sampling_seed", options.sampling_seed},
           {"send_seed", options.send_seed}};
+  if (!options.engine.is_null()) identity["engine"] = options.engine;
+  return identity;
 }
 
 nlohmann::json current_run_config(const EvalOptions& options, const std::vector<TaskRun>& runs) {

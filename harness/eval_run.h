@@ -29,6 +29,8 @@ struct EvalOptions {
   std::filesystem::path out_dir;
   std::string model;                    // the served name (part of the run's identity)
   std::string api;                      // "chat" or "completions" (part of the run's identity)
+  nlohmann::json engine;                // the built-in engine's numerics (device, dtype, template): part of
+                                        // the run's identity when set; null for servers
   std::string label;                    // row name in reports (default: model)
   std::optional<int> n;                 // samples per problem (default: each task's)
   SamplingParams sampling;

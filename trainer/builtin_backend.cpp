@@ -18,7 +18,7 @@ BuiltinBackend::BuiltinBackend(const harness::LocalBackendOptions& options) : op
 }
 
 std::string BuiltinBackend::describe() const {
-  std::string dtype = c10::toString(model_->dtype());
+  std::string dtype = dtype_name(model_->dtype());
   return "builtin " + options_.model_dir + " device=" + options_.device + " dtype=" + dtype +
          (options_.chat ? " chat-template=" + std::string(tokenizer::chat_template_name(chat_format_.chat_template)) : " completions");
 }

@@ -56,6 +56,15 @@ at::ScalarType dtype_from_name(const std::string& name) {
   throw std::runtime_error("dtype '" + name + "' is not one of float32, bfloat16, float16");
 }
 
+std::string dtype_name(at::ScalarType dtype) {
+  switch (dtype) {
+    case at::kFloat: return "float32";
+    case at::kBFloat16: return "bfloat16";
+    case at::kHalf: return "float16";
+    default: return c10::toString(dtype);
+  }
+}
+
 void KvCache::select_rows(const at::Tensor& rows) {
   for (auto& k : keys) k = k.index_select(0, rows);
   for (auto& v : values) v = v.index_select(0, rows);
@@ -244,7 +253,7 @@ void CausalLM::save(const std::filesystem::path& dir, at::ScalarType dtype, std:
   save_safetensors(dir, tensors, max_shard_bytes);
 
   nlohmann::json config = c.source;
-  const char* name = dtype == at::kBFloat16 ? "bfloat16" : dtype == at::kHalf ? "float16" : "float32";
+  const std::string name = dtype_name(dtype);
   if (config.contains("torch_dtype")) config["torch_dtype"] = name;
   config["dtype"] = name;
   std::filesystem::path partial = dir / "config.json.partial";

@@ -42,6 +42,7 @@ struct LoadOptions {
 };
 
 at::ScalarType dtype_from_name(const std::string& name);   // float32, bfloat16, float16; throws otherwise
+std::string dtype_name(at::ScalarType dtype);                // the names transformers writes in config.json
 
 class CausalLM {
  public:

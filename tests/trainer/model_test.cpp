@@ -376,6 +376,16 @@ TEST(BuiltinBackend, EvalRunsEndToEndWithoutAServer) {
   int lines = 0;
   for (std::string line; std::getline(verdicts, line);) ++lines;
   EXPECT_EQ(lines, 6);
+  // Resuming with other numerics (bf16) is refused, naming what differs.
+  fs::path errors = kWork / "eval_resume.txt";
+  r1lab::testing::ChildProcess resume({R1LAB_BINARY, "eval", "--backend", "builtin", "--model", dir.string(), "--task", "math500",
+                                      "--limit", "3", "-n", "2", "--max-tokens", "12", "--out", out.string(), "--progress", "none",
+                                      "--data-dir", R1LAB_SHARED_DATA, "--dtype", "bfloat16"},
+                                     errors.string(), "/dev/null");
+  EXPECT_EQ(resume.wait(), 2);
+  std::ifstream error_text(errors);
+  std::string message((std::istreambuf_iterator<char>(error_text)), {});
+  EXPECT_NE(message.find("dtype"), std::string::npos) << message;
 }
 
 TEST(Engine, RunsInBfloat16) {
