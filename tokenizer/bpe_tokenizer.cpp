@@ -160,22 +160,24 @@ std::unique_ptr<BpeTokenizer> BpeTokenizer::load(const std::filesystem::path& pa
     for (auto it = vocab.begin(); it != vocab.end(); ++it) max_id = std::max(max_id, it.value().get<TokenId>());
     for (const Json& added : root.value("added_tokens", Json::array())) max_id = std::max(max_id, added.at("id").get<TokenId>());
     t->token_bytes_.assign(static_cast<std::size_t>(max_id + 1), std::string());
+    // Byte-level symbol strings (as vocab.json spells them) -> id: needed only to read the merges.
+    std::unordered_map<std::string, TokenId> symbol_ids;
     t->special_ids_.assign(static_cast<std::size_t>(max_id + 1), false);
-    t->symbol_ids_.reserve(vocab.size());
+    symbol_ids.reserve(vocab.size());
     t->bytes_ids_.reserve(vocab.size());
     for (auto it = vocab.begin(); it != vocab.end(); ++it) {
       TokenId id = it.value().get<TokenId>();
       auto bytes = symbols_to_bytes(it.key(), symbol_to_byte);
       if (!bytes) fail(file, "$.model.vocab[\"" + it.key() + "\"]", "not a byte-level token (a character outside the 256 byte symbols)");
       t->token_bytes_[static_cast<std::size_t>(id)] = *bytes;
-      t->symbol_ids_.emplace(it.key(), id);
+      symbol_ids.emplace(it.key(), id);
       t->bytes_ids_.emplace(*bytes, id);
     }
     for (int b = 0; b < 256; ++b) {
       std::string symbol;
       append_utf8(byte_to_symbol[b], symbol);
-      auto it = t->symbol_ids_.find(symbol);
-      if (it == t->symbol_ids_.end()) fail(file, "$.model.vocab", "the byte symbol '" + symbol + "' (byte " + std::to_string(b) + ") is missing");
+      auto it = symbol_ids.find(symbol);
+      if (it == symbol_ids.end()) fail(file, "$.model.vocab", "the byte symbol '" + symbol + "' (byte " + std::to_string(b) + ") is missing");
       t->byte_ids_[b] = it->second;
     }
 
@@ -194,8 +196,8 @@ std::unique_ptr<BpeTokenizer> BpeTokenizer::load(const std::filesystem::path& pa
         left = m.at(0).get<std::string>();
         right = m.at(1).get<std::string>();
       }
-      auto l = t->symbol_ids_.find(left), r = t->symbol_ids_.find(right), merged = t->symbol_ids_.find(left + right);
-      if (l == t->symbol_ids_.end() || r == t->symbol_ids_.end() || merged == t->symbol_ids_.end()) {
+      auto l = symbol_ids.find(left), r = symbol_ids.find(right), merged = symbol_ids.find(left + right);
+      if (l == symbol_ids.end() || r == symbol_ids.end() || merged == symbol_ids.end()) {
         fail(file, "$.model.merges[" + std::to_string(rank) + "]", "merge of '" + left + "' and '" + right + "' names a token not in the vocabulary");
       }
       std::uint64_t key = (static_cast<std::uint64_t>(l->second) << 32) | static_cast<std::uint32_t>(r->second);

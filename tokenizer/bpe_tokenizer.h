@@ -82,7 +82,6 @@ class BpeTokenizer {
   bool ignore_merges_ = false;
   SplitPattern pattern_;
   std::vector<std::string> token_bytes_;                  // id -> bytes (added tokens: their content)
-  std::unordered_map<std::string, TokenId> symbol_ids_;   // byte-level symbol string -> id
   std::unordered_map<std::string, TokenId> bytes_ids_;    // bytes -> id (for ignore_merges and lookups)
   std::array<TokenId, 256> byte_ids_{};                   // id of each single byte
   // (left id << 32 | right id) -> (rank << 32 | merged id)
