@@ -8,6 +8,19 @@
 #include "tokenizer/chat_template.h"
 
 namespace r1lab::harness {
+namespace {
+
+// stdin as JSON of the expected shape, or an error that says what was expected.
+template <typename T>
+T parse_stdin(const std::string& input, const char* expected) {
+  try {
+    return nlohmann::json::parse(input).get<T>();
+  } catch (const nlohmann::json::exception& e) {
+    throw std::runtime_error(std::string("stdin: expected ") + expected + ": " + e.what());
+  }
+}
+
+}  // namespace
 
 void add_tokenize_command(CLI::App& app) {
   struct Flags {
@@ -28,23 +41,12 @@ void add_tokenize_command(CLI::App& app) {
     auto tokenizer = tokenizer::BpeTokenizer::load(flags->tokenizer_path);
     std::string input(std::istreambuf_iterator<char>(std::cin), {});
     if (flags->decode) {
-      nlohmann::json ids;
-      try {
-        ids = nlohmann::json::parse(input);
-      } catch (const nlohmann::json::exception& e) {
-        throw std::runtime_error(std::string("stdin: expected a JSON array of token ids: ") + e.what());
-      }
-      std::string bytes = tokenizer->decode(ids.get<std::vector<tokenizer::TokenId>>(), !flags->special);
-      std::cout << bytes;
+      auto ids = parse_stdin<std::vector<tokenizer::TokenId>>(input, "a JSON array of token ids");
+      std::cout << tokenizer->decode(ids, !flags->special);
       return;
     }
     if (flags->chat) {
-      nlohmann::json messages;
-      try {
-        messages = nlohmann::json::parse(input);
-      } catch (const nlohmann::json::exception& e) {
-        throw std::runtime_error(std::string("stdin: expected a JSON array of {role, content} messages: ") + e.what());
-      }
+      auto messages = parse_stdin<nlohmann::json>(input, "a JSON array of {role, content} messages");
       std::vector<tokenizer::ChatTurn> turns;
       for (std::size_t i = 0; i < messages.size(); ++i) {
         if (!messages[i].contains("role") || !messages[i].contains("content")) {
