@@ -4,13 +4,6 @@
 
 namespace r1lab::trainer {
 
-std::uint64_t sample_seed(std::uint64_t request_seed, int sample) {
-  std::uint64_t x = request_seed + 0x9E3779B97F4A7C15ull * static_cast<std::uint64_t>(sample + 1);
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-  return x ^ (x >> 31);
-}
-
 BuiltinBackend::BuiltinBackend(const harness::LocalBackendOptions& options) : options_(options) {
   tokenizer_ = tokenizer::BpeTokenizer::load(options.model_dir);
   if (options.chat) chat_format_ = tokenizer::load_chat_format(options.model_dir, options.chat_template);
@@ -39,6 +32,22 @@ std::vector<std::int64_t> BuiltinBackend::prompt_ids(const harness::GenerationRe
   return {ids.begin(), ids.end()};
 }
 
+std::vector<GenerationSpec> BuiltinBackend::sample_specs(const harness::GenerationRequest& request, std::int64_t top_k,
+                                                         bool ignore_eos) const {
+  auto ids = prompt_ids(request);
+  std::uint64_t seed = request.seed ? static_cast<std::uint64_t>(*request.seed) : 0;
+  std::vector<GenerationSpec> specs(static_cast<std::size_t>(request.n));
+  for (int i = 0; i < request.n; ++i) {
+    GenerationSpec& spec = specs[static_cast<std::size_t>(i)];
+    spec.prompt = ids;
+    spec.sampling = {request.sampling.temperature, request.sampling.top_p, top_k, sample_seed(seed, i)};
+    spec.max_new_tokens = request.sampling.max_tokens;
+    spec.stop = request.sampling.stop;
+    spec.ignore_eos = ignore_eos;
+  }
+  return specs;
+}
+
 void BuiltinBackend::run(harness::RequestSource& source, harness::ResultSink& sink, const std::atomic<bool>& stop) {
   Engine engine(*model_, *tokenizer_);
   while (!stop.load()) {
@@ -48,16 +57,7 @@ void BuiltinBackend::run(harness::RequestSource& source, harness::ResultSink& si
     while (static_cast<int>(specs.size()) < options_.max_batch) {
       auto request = source.next();
       if (!request) break;
-      auto ids = prompt_ids(*request);
-      std::uint64_t seed = request->seed ? static_cast<std::uint64_t>(*request->seed) : 0;
-      for (int i = 0; i < request->n; ++i) {
-        GenerationSpec spec;
-        spec.prompt = ids;
-        spec.sampling = {request->sampling.temperature, request->sampling.top_p, 0, sample_seed(seed, i)};
-        spec.max_new_tokens = request->sampling.max_tokens;
-        spec.stop = request->sampling.stop;
-        specs.push_back(std::move(spec));
-      }
+      for (auto& spec : sample_specs(*request)) specs.push_back(std::move(spec));
       requests.push_back(std::move(*request));
     }
     if (requests.empty()) return;

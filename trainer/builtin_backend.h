@@ -23,6 +23,10 @@ class BuiltinBackend : public harness::GenerationBackend {
 
   // The token ids of a request's prompt, as the engine will see them.
   std::vector<std::int64_t> prompt_ids(const harness::GenerationRequest& request) const;
+  // The engine's rows for a request: its prompt rendered and tokenised, its sampling, one seed per sample
+  // (sample_seed). top_k and ignore_eos are not in the harness's request (generate sets them).
+  std::vector<GenerationSpec> sample_specs(const harness::GenerationRequest& request, std::int64_t top_k = 0,
+                                           bool ignore_eos = false) const;
   const CausalLM& model() const { return *model_; }
   const tokenizer::BpeTokenizer& tokenizer() const { return *tokenizer_; }
 
@@ -33,7 +37,5 @@ class BuiltinBackend : public harness::GenerationBackend {
   std::unique_ptr<CausalLM> model_;
 };
 
-// The seed of sample i of a request: the request's seed mixed with i (one seed per sample).
-std::uint64_t sample_seed(std::uint64_t request_seed, int sample);
 
 }  // namespace r1lab::trainer

@@ -42,6 +42,7 @@ PromptLine parse_line(const std::string& line, std::size_t index, const std::str
     throw std::runtime_error(where + ": a line needs \"prompt\" (a string) or \"messages\" (a list of {role, content})");
   }
   p.request.n = j.value("n", flags.n);
+  p.request.sampling = {flags.temperature, flags.top_p, static_cast<int>(flags.max_new_tokens), flags.stop};
   p.request.seed = j.value("seed", static_cast<std::int64_t>(flags.seed + index));
   return p;
 }
@@ -83,16 +84,10 @@ void run_generate(const harness::GenerateOptions& flags) {
     std::vector<std::pair<std::size_t, int>> owners;   // spec -> (line, sample)
     std::size_t last = first;
     while (last < lines.size() && (specs.empty() || static_cast<int>(specs.size()) + lines[last].request.n <= options.max_batch)) {
-      auto ids = backend.prompt_ids(lines[last].request);
-      for (int s = 0; s < lines[last].request.n; ++s) {
-        GenerationSpec spec;
-        spec.prompt = ids;
-        spec.sampling = {flags.temperature, flags.top_p, flags.top_k, sample_seed(static_cast<std::uint64_t>(*lines[last].request.seed), s)};
-        spec.max_new_tokens = flags.max_new_tokens;
-        spec.stop = flags.stop;
-        spec.ignore_eos = flags.ignore_eos;
-        specs.push_back(std::move(spec));
-        owners.emplace_back(last, s);
+      auto line_specs = backend.sample_specs(lines[last].request, flags.top_k, flags.ignore_eos);
+      for (std::size_t s = 0; s < line_specs.size(); ++s) {
+        specs.push_back(std::move(line_specs[s]));
+        owners.emplace_back(last, static_cast<int>(s));
       }
       ++last;
     }

@@ -148,6 +148,10 @@ double sample_uniform(std::uint64_t seed, std::uint64_t step) {
   return static_cast<double>(bits >> 11) * 0x1.0p-53;
 }
 
+std::uint64_t sample_seed(std::uint64_t request_seed, int sample) {
+  return splitmix64(request_seed + 0x9E3779B97F4A7C15ull * static_cast<std::uint64_t>(sample + 1));
+}
+
 SampledTokens sample_next_tokens(const at::Tensor& logits_in, const std::vector<RowSampling>& rows,
                                  const std::vector<std::uint64_t>& steps) {
   const std::int64_t R = logits_in.size(0), V = logits_in.size(1);

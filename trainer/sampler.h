@@ -31,6 +31,8 @@ struct SampledTokens {
 
 // The uniform number in [0, 1) of a sample's step.
 double sample_uniform(std::uint64_t seed, std::uint64_t step);
+// The seed of sample i of a request that asked for several with one seed: one seed per sample.
+std::uint64_t sample_seed(std::uint64_t request_seed, int sample);
 
 // logits: (rows, vocab), any float dtype and device (probabilities are copied to the CPU). `steps[r]`
 // is row r's draw counter.
