@@ -1,7 +1,7 @@
 // harness/local_backend.h — how the harness reaches the built-in engine without depending on LibTorch.
 //
 // The engine lives in a plugin, libr1lab_trainer.so (trainer/, built with R1LAB_WITH_TORCH), which the
-// r1lab binary loads with dlopen only when a command needs it (`eval --backend builtin`, `generate`).
+// r1lab binary loads with dlopen only when a command needs it (`eval --backend builtin`, `generate`, `train`).
 // So every other command starts without loading LibTorch (half a second of shared libraries), works
 // where LibTorch is absent, and never mixes the torch wheel's copies of libstdc++ functions into its own.
 // Without the plugin, the commands that need it say how to build it.
@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "harness/backend.h"
+#include "harness/train_options.h"
 
 namespace r1lab::harness {
 
@@ -39,11 +40,12 @@ struct GenerateOptions {
 
 // What the plugin exports, as `extern "C" const TrainerEntry* r1lab_trainer_entry()`. Bump the version
 // when this struct or the types it passes change.
-constexpr int kTrainerEntryVersion = 1;
+constexpr int kTrainerEntryVersion = 2;
 struct TrainerEntry {
   int version;
   std::unique_ptr<GenerationBackend> (*make_backend)(const LocalBackendOptions& options);
   void (*run_generate)(const GenerateOptions& options);
+  void (*run_train_sft)(const SftOptions& options);   // throws on failure; a stop by signal exits the process
 };
 
 // Loads the plugin (once). Throws std::runtime_error with the build command when there is none.

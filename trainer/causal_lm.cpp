@@ -2,9 +2,11 @@
 
 #include <cmath>
 #include <fstream>
+#include <map>
 #include <numbers>
 #include <stdexcept>
 
+#include "trainer/activation_checkpoint.h"
 #include "trainer/safetensors.h"
 
 namespace r1lab::trainer {
@@ -16,11 +18,10 @@ std::string shape_text(at::IntArrayRef shape) {
   return s + "]";
 }
 
-// Reads one weight, checks its shape against what config.json implies, converts it.
+// Reads one weight and checks its shape against what config.json implies.
 class WeightLoader {
  public:
-  WeightLoader(const SafetensorsReader& reader, const std::filesystem::path& dir, at::TensorOptions options)
-      : reader_(reader), dir_(dir), options_(options) {}
+  WeightLoader(const SafetensorsReader& reader, const std::filesystem::path& dir) : reader_(reader), dir_(dir) {}
 
   at::Tensor get(const std::string& name, std::vector<std::int64_t> shape) const {
     if (!reader_.contains(name)) {
@@ -31,21 +32,23 @@ class WeightLoader {
       throw std::runtime_error(reader_.file_of(name) + ": tensor '" + name + "' has shape " + shape_text(t.sizes()) +
                                ", config.json implies " + shape_text(shape));
     }
-    // A copy always: the mapping is read-only and must not be aliased by tensors that may be updated.
-    return t.to(options_, /*non_blocking=*/false, /*copy=*/true);
+    return t;   // a view of the read-only mapping; the caller copies it into the flat buffer
   }
   bool has(const std::string& name) const { return reader_.contains(name); }
 
  private:
   const SafetensorsReader& reader_;
   std::filesystem::path dir_;
-  at::TensorOptions options_;
 };
 
 at::Tensor rotate_half(const at::Tensor& x) {
   auto half = x.size(-1) / 2;
   return at::cat({-x.narrow(-1, half, half), x.narrow(-1, 0, half)}, -1);
 }
+
+at::Tensor apply_rope(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin) { return x * cos + rotate_half(x) * sin; }
+
+std::optional<at::Tensor> optional(const at::Tensor& t) { return t.defined() ? std::optional<at::Tensor>(t) : std::nullopt; }
 
 }  // namespace
 
@@ -88,6 +91,40 @@ void KvCache::reserve(std::int64_t slots) {
   valid = bigger;
 }
 
+void CausalLM::build_parameter_table() {
+  const ModelConfig& c = config_;
+  const std::int64_t H = c.hidden_size, I = c.intermediate_size, D = c.head_dim;
+  const std::int64_t q_out = c.num_heads * D, kv_out = c.num_kv_heads * D;
+  auto add = [&](std::string name, std::vector<std::int64_t> shape, bool decay, std::vector<HfSlice> hf) {
+    table_.add({std::move(name), std::move(shape), decay, std::move(hf)});
+  };
+  add("embed", {c.vocab_size, H}, true, {{"model.embed_tokens.weight", 0, c.vocab_size}});
+  for (std::int64_t i = 0; i < c.num_layers; ++i) {
+    const std::string ours = "layers." + std::to_string(i) + ".", hf = "model.layers." + std::to_string(i) + ".";
+    add(ours + "input_norm", {H}, false, {{hf + "input_layernorm.weight", 0, H}});
+    add(ours + "qkv_weight", {q_out + 2 * kv_out, H}, true,
+        {{hf + "self_attn.q_proj.weight", 0, q_out}, {hf + "self_attn.k_proj.weight", q_out, kv_out},
+         {hf + "self_attn.v_proj.weight", q_out + kv_out, kv_out}});
+    if (c.qkv_bias) {
+      add(ours + "qkv_bias", {q_out + 2 * kv_out}, false,
+          {{hf + "self_attn.q_proj.bias", 0, q_out}, {hf + "self_attn.k_proj.bias", q_out, kv_out},
+           {hf + "self_attn.v_proj.bias", q_out + kv_out, kv_out}});
+    }
+    add(ours + "o_weight", {H, q_out}, true, {{hf + "self_attn.o_proj.weight", 0, H}});
+    if (c.o_bias) add(ours + "o_bias", {H}, false, {{hf + "self_attn.o_proj.bias", 0, H}});
+    add(ours + "post_norm", {H}, false, {{hf + "post_attention_layernorm.weight", 0, H}});
+    add(ours + "gate_up_weight", {2 * I, H}, true, {{hf + "mlp.gate_proj.weight", 0, I}, {hf + "mlp.up_proj.weight", I, I}});
+    if (c.mlp_bias) {
+      add(ours + "gate_up_bias", {2 * I}, false, {{hf + "mlp.gate_proj.bias", 0, I}, {hf + "mlp.up_proj.bias", I, I}});
+      add(ours + "down_bias", {H}, false, {{hf + "mlp.down_proj.bias", 0, H}});
+    }
+    add(ours + "down_weight", {H, I}, true, {{hf + "mlp.down_proj.weight", 0, H}});
+  }
+  add("final_norm", {H}, false, {{"model.norm.weight", 0, H}});
+  if (!c.tie_word_embeddings) add("lm_head", {c.vocab_size, H}, true, {{"lm_head.weight", 0, c.vocab_size}});
+  table_.finalize();
+}
+
 std::unique_ptr<CausalLM> CausalLM::load(const std::filesystem::path& dir, const LoadOptions& options) {
   std::unique_ptr<CausalLM> m(new CausalLM());
   m->config_ = ModelConfig::load(dir);
@@ -95,35 +132,36 @@ std::unique_ptr<CausalLM> CausalLM::load(const std::filesystem::path& dir, const
   at::ScalarType dtype = options.dtype == "auto"
                              ? (options.device.is_cuda() ? dtype_from_name(c.torch_dtype) : at::kFloat)
                              : dtype_from_name(options.dtype);
+  m->build_parameter_table();
+  const auto tensor_options = at::TensorOptions().dtype(dtype).device(options.device);
+  m->flat_ = at::empty({m->table_.total_numel()}, tensor_options);
   SafetensorsReader reader(dir);
-  WeightLoader w(reader, dir, at::TensorOptions().dtype(dtype).device(options.device));
-  const std::int64_t H = c.hidden_size, I = c.intermediate_size, D = c.head_dim;
-  const std::int64_t q_out = c.num_heads * D, kv_out = c.num_kv_heads * D;
-
-  m->embed_ = w.get("model.embed_tokens.weight", {c.vocab_size, H});
-  m->final_norm_ = w.get("model.norm.weight", {H});
-  m->lm_head_ = c.tie_word_embeddings ? m->embed_ : w.get("lm_head.weight", {c.vocab_size, H});
-  for (std::int64_t i = 0; i < c.num_layers; ++i) {
-    const std::string p = "model.layers." + std::to_string(i) + ".";
-    Layer L;
-    L.input_norm = w.get(p + "input_layernorm.weight", {H});
-    L.post_norm = w.get(p + "post_attention_layernorm.weight", {H});
-    L.qkv_weight = at::cat({w.get(p + "self_attn.q_proj.weight", {q_out, H}), w.get(p + "self_attn.k_proj.weight", {kv_out, H}),
-                            w.get(p + "self_attn.v_proj.weight", {kv_out, H})}, 0);
-    if (c.qkv_bias) {
-      L.qkv_bias = at::cat({w.get(p + "self_attn.q_proj.bias", {q_out}), w.get(p + "self_attn.k_proj.bias", {kv_out}),
-                            w.get(p + "self_attn.v_proj.bias", {kv_out})}, 0);
+  WeightLoader w(reader, dir);
+  std::map<std::string, at::Tensor> by_name;
+  for (const ParameterSpec& spec : m->table_.specs()) {
+    at::Tensor view = m->flat_.narrow(0, spec.offset, spec.numel()).view(spec.shape);
+    for (const HfSlice& slice : spec.hf) {
+      std::vector<std::int64_t> shape = spec.shape;
+      shape[0] = slice.rows;
+      view.narrow(0, slice.offset, slice.rows).copy_(w.get(slice.name, shape));
     }
-    L.o_weight = w.get(p + "self_attn.o_proj.weight", {H, q_out});
-    if (c.o_bias) L.o_bias = w.get(p + "self_attn.o_proj.bias", {H});
-    L.gate_up_weight = at::cat({w.get(p + "mlp.gate_proj.weight", {I, H}), w.get(p + "mlp.up_proj.weight", {I, H})}, 0);
-    if (c.mlp_bias) {
-      L.gate_up_bias = at::cat({w.get(p + "mlp.gate_proj.bias", {I}), w.get(p + "mlp.up_proj.bias", {I})}, 0);
-      L.down_bias = w.get(p + "mlp.down_proj.bias", {H});
-    }
-    L.down_weight = w.get(p + "mlp.down_proj.weight", {H, I});
-    m->layers_.push_back(std::move(L));
+    m->parameters_.push_back(view);
+    by_name[spec.name] = view;
   }
+  auto param = [&](const std::string& name) {
+    auto it = by_name.find(name);
+    return it == by_name.end() ? at::Tensor() : it->second;
+  };
+  m->embed_ = param("embed");
+  m->final_norm_ = param("final_norm");
+  m->lm_head_ = c.tie_word_embeddings ? m->embed_ : param("lm_head");
+  for (std::int64_t i = 0; i < c.num_layers; ++i) {
+    const std::string p = "layers." + std::to_string(i) + ".";
+    m->layers_.push_back({param(p + "input_norm"), param(p + "qkv_weight"), param(p + "qkv_bias"), param(p + "o_weight"),
+                          param(p + "o_bias"), param(p + "post_norm"), param(p + "gate_up_weight"), param(p + "gate_up_bias"),
+                          param(p + "down_weight"), param(p + "down_bias")});
+  }
+  const std::int64_t D = c.head_dim;
 
   // RoPE inverse frequencies (transformers' _compute_default_rope_parameters / _compute_llama3_parameters).
   at::Tensor exponents = at::arange(0, D, 2, at::TensorOptions().dtype(at::kLong)).to(at::kFloat) / static_cast<double>(D);
@@ -188,27 +226,128 @@ at::Tensor CausalLM::forward(const at::Tensor& ids, const at::Tensor& positions,
   for (std::size_t l = 0; l < layers_.size(); ++l) {
     const Layer& L = layers_[l];
     at::Tensor h = rms_norm(x, L.input_norm);
-    at::Tensor qkv = at::linear(h, L.qkv_weight, L.qkv_bias.defined() ? std::optional<at::Tensor>(L.qkv_bias) : std::nullopt);
+    at::Tensor qkv = at::linear(h, L.qkv_weight, optional(L.qkv_bias));
     at::Tensor q = qkv.narrow(-1, 0, q_out).view({B, T, c.num_heads, c.head_dim}).transpose(1, 2);
     at::Tensor k = qkv.narrow(-1, q_out, kv_out).view({B, T, c.num_kv_heads, c.head_dim}).transpose(1, 2);
     at::Tensor v = qkv.narrow(-1, q_out + kv_out, kv_out).view({B, T, c.num_kv_heads, c.head_dim}).transpose(1, 2);
-    q = q * cos + rotate_half(q) * sin;
-    k = k * cos + rotate_half(k) * sin;
+    q = apply_rope(q, cos, sin);
+    k = apply_rope(k, cos, sin);
     cache.keys[l].narrow(2, start, T).copy_(k);
     cache.values[l].narrow(2, start, T).copy_(v);
     at::Tensor keys = cache.keys[l].narrow(2, 0, end), values = cache.values[l].narrow(2, 0, end);
     at::Tensor attention = at::scaled_dot_product_attention(q, keys, values, allowed, 0.0, false, std::nullopt,
                                                             /*enable_gqa=*/c.num_kv_heads != c.num_heads);
     attention = attention.transpose(1, 2).reshape({B, T, q_out});
-    x = x + at::linear(attention, L.o_weight, L.o_bias.defined() ? std::optional<at::Tensor>(L.o_bias) : std::nullopt);
-    h = rms_norm(x, L.post_norm);
-    at::Tensor gate_up = at::linear(h, L.gate_up_weight, L.gate_up_bias.defined() ? std::optional<at::Tensor>(L.gate_up_bias) : std::nullopt);
-    at::Tensor gate = gate_up.narrow(-1, 0, c.intermediate_size), up = gate_up.narrow(-1, c.intermediate_size, c.intermediate_size);
-    x = x + at::linear(at::silu(gate) * up, L.down_weight, L.down_bias.defined() ? std::optional<at::Tensor>(L.down_bias) : std::nullopt);
+    x = x + at::linear(attention, L.o_weight, optional(L.o_bias));
+    x = x + mlp(L, rms_norm(x, L.post_norm));
   }
   cache.length = end;
   if (last_only) x = x.select(1, T - 1);
-  return at::linear(rms_norm(x, final_norm_), lm_head_);
+  return lm_logits(x);
+}
+
+at::Tensor CausalLM::mlp(const Layer& L, const at::Tensor& h) const {
+  const std::int64_t I = config_.intermediate_size;
+  at::Tensor gate_up = at::linear(h, L.gate_up_weight, optional(L.gate_up_bias));
+  return at::linear(at::silu(gate_up.narrow(-1, 0, I)) * gate_up.narrow(-1, I, I), L.down_weight, optional(L.down_bias));
+}
+
+at::Tensor CausalLM::lm_logits(const at::Tensor& hidden) const { return at::linear(rms_norm(hidden, final_norm_), lm_head_); }
+
+DocumentLayout DocumentLayout::build(std::int64_t rows, std::int64_t columns, const std::vector<DocumentSpan>& spans,
+                                     at::Device device) {
+  DocumentLayout layout;
+  layout.rows = rows;
+  layout.columns = columns;
+  layout.documents = static_cast<std::int64_t>(spans.size());
+  std::vector<std::uint8_t> used(static_cast<std::size_t>(rows * columns), 0);
+  bool one_per_row = layout.documents == rows;
+  for (std::size_t d = 0; d < spans.size(); ++d) {
+    const DocumentSpan& s = spans[d];
+    if (s.length <= 0 || s.row < 0 || s.row >= rows || s.start < 0 || s.start + s.length > columns) {
+      throw std::invalid_argument("document " + std::to_string(d) + " does not fit the " + std::to_string(rows) + " x " +
+                                  std::to_string(columns) + " micro-batch");
+    }
+    for (std::int64_t j = 0; j < s.length; ++j) {
+      auto& cell = used[static_cast<std::size_t>(s.row * columns + s.start + j)];
+      if (cell) throw std::invalid_argument("documents overlap in row " + std::to_string(s.row));
+      cell = 1;
+    }
+    layout.longest = std::max(layout.longest, s.length);
+    one_per_row = one_per_row && s.row == static_cast<std::int64_t>(d) && s.start == 0;
+  }
+  if (one_per_row) {
+    // Right padding after each document: causal attention never reaches it, so no gather is needed.
+    layout.rows_are_documents = true;
+    layout.longest = columns;
+    return layout;
+  }
+  std::vector<std::int64_t> to_documents(static_cast<std::size_t>(layout.documents * layout.longest));
+  std::vector<std::int64_t> to_tokens(static_cast<std::size_t>(rows * columns), 0);
+  for (std::size_t d = 0; d < spans.size(); ++d) {
+    const DocumentSpan& s = spans[d];
+    const std::int64_t first = s.row * columns + s.start, slot0 = static_cast<std::int64_t>(d) * layout.longest;
+    for (std::int64_t j = 0; j < layout.longest; ++j) {
+      to_documents[static_cast<std::size_t>(slot0 + j)] = j < s.length ? first + j : first;
+    }
+    for (std::int64_t j = 0; j < s.length; ++j) to_tokens[static_cast<std::size_t>(first + j)] = slot0 + j;
+  }
+  auto options = at::TensorOptions().dtype(at::kLong);
+  layout.to_documents = at::tensor(to_documents, options).to(device);
+  layout.to_tokens = at::tensor(to_tokens, options).to(device);
+  return layout;
+}
+
+void CausalLM::attach_gradients(const at::Tensor& flat_grad) {
+  if (flat_grad.numel() != flat_.numel() || flat_grad.scalar_type() != flat_.scalar_type() || flat_grad.device() != flat_.device()) {
+    throw std::invalid_argument("attach_gradients: the gradient buffer must match the parameters' size, dtype and device");
+  }
+  const auto& specs = table_.specs();
+  for (std::size_t i = 0; i < parameters_.size(); ++i) {
+    parameters_[i].requires_grad_(true);
+    parameters_[i].mutable_grad() = flat_grad.narrow(0, specs[i].offset, specs[i].numel()).view(specs[i].shape);
+  }
+}
+
+std::pair<at::Tensor, at::Tensor> CausalLM::rope_for_layout(const DocumentLayout& layout) const {
+  at::Tensor positions = at::arange(layout.longest, at::TensorOptions().dtype(at::kLong).device(flat_.device())).unsqueeze(0);
+  return rope_cos_sin(positions, flat_.scalar_type());   // (1, 1, longest, head_dim)
+}
+
+at::Tensor CausalLM::decoder_layer(std::size_t layer, const at::Tensor& x, const DocumentLayout& layout, const at::Tensor& cos,
+                                   const at::Tensor& sin) const {
+  const ModelConfig& c = config_;
+  const Layer& L = layers_[layer];
+  const std::int64_t R = x.size(0), T = x.size(1), Docs = layout.documents, Len = layout.longest;
+  const std::int64_t q_out = c.num_heads * c.head_dim, kv_out = c.num_kv_heads * c.head_dim;
+  at::Tensor qkv = at::linear(rms_norm(x, L.input_norm), L.qkv_weight, optional(L.qkv_bias));
+  if (!layout.rows_are_documents) qkv = qkv.reshape({R * T, -1}).index_select(0, layout.to_documents);
+  qkv = qkv.view({Docs, Len, -1});
+  at::Tensor q = qkv.narrow(-1, 0, q_out).view({Docs, Len, c.num_heads, c.head_dim}).transpose(1, 2);
+  at::Tensor k = qkv.narrow(-1, q_out, kv_out).view({Docs, Len, c.num_kv_heads, c.head_dim}).transpose(1, 2);
+  at::Tensor v = qkv.narrow(-1, q_out + kv_out, kv_out).view({Docs, Len, c.num_kv_heads, c.head_dim}).transpose(1, 2);
+  at::Tensor attention = at::scaled_dot_product_attention(apply_rope(q, cos, sin), apply_rope(k, cos, sin), v, std::nullopt, 0.0,
+                                                          /*is_causal=*/true, std::nullopt,
+                                                          /*enable_gqa=*/c.num_kv_heads != c.num_heads);
+  attention = attention.transpose(1, 2).reshape({Docs * Len, q_out});
+  if (!layout.rows_are_documents) attention = attention.index_select(0, layout.to_tokens);
+  at::Tensor h = x + at::linear(attention.view({R, T, q_out}), L.o_weight, optional(L.o_bias));
+  return h + mlp(L, rms_norm(h, L.post_norm));
+}
+
+at::Tensor CausalLM::train_hidden_states(const at::Tensor& ids, const DocumentLayout& layout, bool checkpoint_layers) const {
+  at::Tensor x = at::embedding(embed_, ids);
+  auto [cos, sin] = rope_for_layout(layout);
+  for (std::size_t l = 0; l < layers_.size(); ++l) {
+    if (checkpoint_layers) {
+      x = run_checkpointed([this, l, layout, cos = cos, sin = sin](const at::Tensor& input) {
+        return decoder_layer(l, input, layout, cos, sin);
+      }, x);
+    } else {
+      x = decoder_layer(l, x, layout, cos, sin);
+    }
+  }
+  return x;
 }
 
 at::Tensor CausalLM::logits(const at::Tensor& ids, const at::Tensor& attention_mask) const {
@@ -220,36 +359,12 @@ at::Tensor CausalLM::logits(const at::Tensor& ids, const at::Tensor& attention_m
 
 void CausalLM::save(const std::filesystem::path& dir, at::ScalarType dtype, std::size_t max_shard_bytes) const {
   const ModelConfig& c = config_;
-  const std::int64_t q_out = c.num_heads * c.head_dim, kv_out = c.num_kv_heads * c.head_dim, I = c.intermediate_size;
   std::vector<std::pair<std::string, at::Tensor>> tensors;
-  auto add = [&](const std::string& name, const at::Tensor& t) { tensors.emplace_back(name, t.to(dtype)); };
-  add("model.embed_tokens.weight", embed_);
-  for (std::size_t i = 0; i < layers_.size(); ++i) {
-    const Layer& L = layers_[i];
-    const std::string p = "model.layers." + std::to_string(i) + ".";
-    add(p + "input_layernorm.weight", L.input_norm);
-    add(p + "post_attention_layernorm.weight", L.post_norm);
-    add(p + "self_attn.q_proj.weight", L.qkv_weight.narrow(0, 0, q_out));
-    add(p + "self_attn.k_proj.weight", L.qkv_weight.narrow(0, q_out, kv_out));
-    add(p + "self_attn.v_proj.weight", L.qkv_weight.narrow(0, q_out + kv_out, kv_out));
-    if (L.qkv_bias.defined()) {
-      add(p + "self_attn.q_proj.bias", L.qkv_bias.narrow(0, 0, q_out));
-      add(p + "self_attn.k_proj.bias", L.qkv_bias.narrow(0, q_out, kv_out));
-      add(p + "self_attn.v_proj.bias", L.qkv_bias.narrow(0, q_out + kv_out, kv_out));
+  for (std::size_t i = 0; i < parameters_.size(); ++i) {
+    for (const HfSlice& slice : table_.specs()[i].hf) {
+      tensors.emplace_back(slice.name, parameters_[i].detach().narrow(0, slice.offset, slice.rows).to(dtype));
     }
-    add(p + "self_attn.o_proj.weight", L.o_weight);
-    if (L.o_bias.defined()) add(p + "self_attn.o_proj.bias", L.o_bias);
-    add(p + "mlp.gate_proj.weight", L.gate_up_weight.narrow(0, 0, I));
-    add(p + "mlp.up_proj.weight", L.gate_up_weight.narrow(0, I, I));
-    if (L.gate_up_bias.defined()) {
-      add(p + "mlp.gate_proj.bias", L.gate_up_bias.narrow(0, 0, I));
-      add(p + "mlp.up_proj.bias", L.gate_up_bias.narrow(0, I, I));
-      add(p + "mlp.down_proj.bias", L.down_bias);
-    }
-    add(p + "mlp.down_proj.weight", L.down_weight);
   }
-  add("model.norm.weight", final_norm_);
-  if (!c.tie_word_embeddings) add("lm_head.weight", lm_head_);
   save_safetensors(dir, tensors, max_shard_bytes);
 
   nlohmann::json config = c.source;
@@ -257,7 +372,12 @@ void CausalLM::save(const std::filesystem::path& dir, at::ScalarType dtype, std:
   if (config.contains("torch_dtype")) config["torch_dtype"] = name;
   config["dtype"] = name;
   std::filesystem::path partial = dir / "config.json.partial";
-  std::ofstream(partial) << config.dump(2) << "\n";
+  {
+    std::ofstream out(partial, std::ios::trunc);
+    out << config.dump(2) << "\n";
+    out.flush();
+    if (!out) throw std::runtime_error(partial.string() + ": write failed (disk full?)");
+  }
   std::filesystem::rename(partial, dir / "config.json");
   // The tokenizer and generation settings travel with the weights, so the folder is a whole model.
   std::error_code same;

@@ -7,8 +7,17 @@
 //
 // Q, K and V projections are fused into one matrix, and gate and up into another (one GEMM each instead
 // of three and two); save() splits them back into the Hugging Face tensor names.
-// The forward pass appends to a KvCache whose slots are batch-aligned: slot j of every row is written at
-// the same step, and a per-slot validity mask keeps left padding and finished rows out of attention.
+// Every parameter is a view into one flat buffer described by a ParameterTable (trainer/parameter_table.h),
+// so the optimizer and collectives work on one tensor and load/save map HF names to fused slices.
+//
+// Two forward passes share the decoder layer's pieces:
+// - generation (forward): appends to a KvCache whose slots are batch-aligned: slot j of every row is
+//   written at the same step, and a per-slot validity mask keeps left padding and finished rows out of
+//   attention;
+// - training (train_hidden_states): no cache and no mask tensor. Documents packed into rows are gathered
+//   into a (documents, longest) layout, right padded, so that causal attention (SDPA's is_causal, which
+//   its flash kernels take) stays inside each document; one document per row needs no gather at all.
+//   Decoder layers run one at a time (decoder_layer), so activation checkpointing can wrap each.
 #pragma once
 
 #include <ATen/ATen.h>
@@ -19,6 +28,7 @@
 #include <vector>
 
 #include "trainer/model_config.h"
+#include "trainer/parameter_table.h"
 
 namespace r1lab::trainer {
 
@@ -33,6 +43,23 @@ struct KvCache {
   void select_rows(const at::Tensor& rows);
   // Grows capacity to at least `slots`, keeping what is written.
   void reserve(std::int64_t slots);
+};
+
+// Where the documents of a packed training micro-batch sit. Tokens are laid out (rows, columns); document
+// d occupies row span.row, columns [span.start, span.start + span.length). Tokens outside every document
+// are padding: they are computed but attend to nothing real and nothing attends to them.
+struct DocumentSpan {
+  std::int64_t row = 0, start = 0, length = 0;
+};
+struct DocumentLayout {
+  std::int64_t rows = 0, columns = 0;      // the token layout
+  std::int64_t documents = 0, longest = 0; // the per-document layout attention runs in
+  bool rows_are_documents = false;         // one document per row from column 0: the token layout is it
+  at::Tensor to_documents;   // (documents * longest) flat token index of each document slot (past the end: its first token)
+  at::Tensor to_tokens;      // (rows * columns) flat document slot of each token (padding: slot 0)
+  // Throws std::invalid_argument on spans that overlap or leave the rows.
+  static DocumentLayout build(std::int64_t rows, std::int64_t columns, const std::vector<DocumentSpan>& spans,
+                              at::Device device);
 };
 
 struct LoadOptions {
@@ -65,6 +92,26 @@ class CausalLM {
   // real tokens; positions count real tokens, so left and right padding both work.
   at::Tensor logits(const at::Tensor& ids, const at::Tensor& attention_mask) const;
 
+  // --- training ---
+  const ParameterTable& parameter_table() const { return table_; }
+  // The flat buffer every parameter is a view of (table order), and the views themselves.
+  const at::Tensor& flat_parameters() const { return flat_; }
+  const std::vector<at::Tensor>& parameters() const { return parameters_; }
+  // Makes every parameter a leaf that requires grad, whose .grad is the matching slice of `flat_grad`
+  // (same dtype and device as flat_parameters()); autograd then accumulates into the flat buffer.
+  void attach_gradients(const at::Tensor& flat_grad);
+
+  // Final hidden states (rows, columns, hidden) of a packed micro-batch `ids` (rows, columns), positions
+  // counted within each document. With checkpoint_layers, each decoder layer keeps only its input and
+  // runs again during backward (activation checkpointing).
+  at::Tensor train_hidden_states(const at::Tensor& ids, const DocumentLayout& layout, bool checkpoint_layers = false) const;
+  // One decoder layer in the training layout: x (rows, columns, hidden); cos/sin from rope_for_layout.
+  at::Tensor decoder_layer(std::size_t layer, const at::Tensor& x, const DocumentLayout& layout, const at::Tensor& cos,
+                           const at::Tensor& sin) const;
+  std::pair<at::Tensor, at::Tensor> rope_for_layout(const DocumentLayout& layout) const;
+  // The final norm and the LM head: logits of hidden states (..., hidden) -> (..., vocab).
+  at::Tensor lm_logits(const at::Tensor& hidden) const;
+
   // Writes config.json (dtype updated) and safetensors with the Hugging Face names, in `dtype`, and
   // copies the tokenizer and generation_config.json from the folder the model was loaded from.
   void save(const std::filesystem::path& dir, at::ScalarType dtype, std::size_t max_shard_bytes = std::size_t{5} << 30) const;
@@ -74,10 +121,15 @@ class CausalLM {
     at::Tensor input_norm, qkv_weight, qkv_bias, o_weight, o_bias, post_norm, gate_up_weight, gate_up_bias, down_weight, down_bias;
   };
   CausalLM() = default;
+  void build_parameter_table();
+  at::Tensor mlp(const Layer& L, const at::Tensor& h) const;
   at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight) const;
   std::pair<at::Tensor, at::Tensor> rope_cos_sin(const at::Tensor& positions, at::ScalarType dtype) const;
 
   ModelConfig config_;
+  ParameterTable table_;
+  at::Tensor flat_;                      // every parameter, in table order
+  std::vector<at::Tensor> parameters_;   // views of flat_, in table order
   at::Tensor embed_, final_norm_, lm_head_;
   std::vector<Layer> layers_;
   at::Tensor inv_freq_;   // fp32, (head_dim / 2,)

@@ -2,6 +2,7 @@
 #include "harness/local_backend.h"
 #include "trainer/builtin_backend.h"
 #include "trainer/generate_run.h"
+#include "trainer/sft_run.h"
 
 namespace {
 
@@ -9,7 +10,8 @@ std::unique_ptr<r1lab::harness::GenerationBackend> make_builtin(const r1lab::har
   return std::make_unique<r1lab::trainer::BuiltinBackend>(options);
 }
 
-const r1lab::harness::TrainerEntry kEntry = {r1lab::harness::kTrainerEntryVersion, &make_builtin, &r1lab::trainer::run_generate};
+const r1lab::harness::TrainerEntry kEntry = {r1lab::harness::kTrainerEntryVersion, &make_builtin, &r1lab::trainer::run_generate,
+                                             &r1lab::trainer::run_train_sft};
 
 }  // namespace
 

@@ -155,9 +155,7 @@ std::string SafetensorsReader::file_of(const std::string& name) const {
   return it == files_.end() ? std::string("?") : it->second.string();
 }
 
-namespace {
-
-void write_one_file(const std::filesystem::path& file, const std::vector<std::pair<std::string, at::Tensor>>& tensors) {
+void save_safetensors_file(const std::filesystem::path& file, const std::vector<std::pair<std::string, at::Tensor>>& tensors) {
   nlohmann::json header = nlohmann::json::object();
   header["__metadata__"] = {{"format", "pt"}};
   std::size_t offset = 0;
@@ -186,8 +184,6 @@ void write_one_file(const std::filesystem::path& file, const std::vector<std::pa
   std::filesystem::rename(partial, file);
 }
 
-}  // namespace
-
 void save_safetensors(const std::filesystem::path& dir, const std::vector<std::pair<std::string, at::Tensor>>& tensors,
                       std::size_t max_shard_bytes) {
   std::filesystem::create_directories(dir);
@@ -212,14 +208,14 @@ void save_safetensors(const std::filesystem::path& dir, const std::vector<std::p
     total_bytes += bytes;
   }
   if (shards.size() == 1) {
-    write_one_file(dir / "model.safetensors", shards[0]);
+    save_safetensors_file(dir / "model.safetensors", shards[0]);
     return;
   }
   nlohmann::json index = {{"metadata", {{"total_size", total_bytes}}}, {"weight_map", nlohmann::json::object()}};
   char name[64];
   for (std::size_t i = 0; i < shards.size(); ++i) {
     std::snprintf(name, sizeof name, "model-%05zu-of-%05zu.safetensors", i + 1, shards.size());
-    write_one_file(dir / name, shards[i]);
+    save_safetensors_file(dir / name, shards[i]);
     for (const auto& [tensor_name, unused] : shards[i]) index["weight_map"][tensor_name] = name;
   }
   std::filesystem::path partial = dir / "model.safetensors.index.json.partial";

@@ -43,6 +43,9 @@ class SafetensorsReader {
   std::map<std::string, std::filesystem::path> files_;
 };
 
+// Writes one file (under a temporary name, then renamed). Throws naming the file when a write fails.
+void save_safetensors_file(const std::filesystem::path& file, const std::vector<std::pair<std::string, at::Tensor>>& tensors);
+
 // Writes tensors (any device; copied to CPU, contiguous) into DIR: model.safetensors, or
 // model-0000i-of-0000n.safetensors plus model.safetensors.index.json when they exceed max_shard_bytes.
 // Each file is written under a temporary name and renamed, so a reader never sees half a file. Weight

@@ -9,7 +9,7 @@
 #include <iterator>
 #include <map>
 
-#include "tests/support/child_process.h"
+#include "tests/support/tiny_models.h"
 #include "tokenizer/bpe_tokenizer.h"
 #include "trainer/causal_lm.h"
 #include "trainer/engine.h"
@@ -20,50 +20,15 @@ using namespace r1lab::trainer;
 
 namespace {
 
-const fs::path kWork = fs::temp_directory_path() / ("r1lab_model_test_" + std::to_string(::getpid()));
-
-// Removes this process's scratch folder when the test program ends.
-struct WorkFolder {
-  WorkFolder() { fs::create_directories(kWork); }
-  ~WorkFolder() {
-    std::error_code ignored;
-    fs::remove_all(kWork, ignored);
-  }
-} work_folder;
+const fs::path& kWork = r1lab::testing::work_folder();
 
 int run(const std::vector<std::string>& argv, const std::string& output = "/dev/null") {
-  r1lab::testing::ChildProcess child(argv, "", output);
-  return child.wait();
+  return r1lab::testing::run_program(argv, output);
 }
 
-void oracle(const std::vector<std::string>& args) {
-  std::vector<std::string> argv = {R1LAB_PYTHON, std::string(R1LAB_SOURCE_DIR) + "/tests/support/model_oracle.py"};
-  argv.insert(argv.end(), args.begin(), args.end());
-  ASSERT_EQ(run(argv), 0) << "model_oracle.py " << args[0] << " failed (is .venv set up? scripts/setup_python.sh)";
-}
+void oracle(const std::vector<std::string>& args) { r1lab::testing::run_python_oracle("model_oracle.py", args); }
 
-// A tiny model folder per family. ctest runs every test in its own process, so the folders are shared
-// through the build tree (made once, renamed into place; keyed by the oracle script's content so that a
-// changed script makes new ones).
-const fs::path& model_dir(const std::string& family) {
-  static std::map<std::string, fs::path> made;
-  if (!made.count(family)) {
-    std::ifstream script(std::string(R1LAB_SOURCE_DIR) + "/tests/support/model_oracle.py");
-    std::string text((std::istreambuf_iterator<char>(script)), {});
-    fs::path dir = fs::path(R1LAB_TEST_MODELS) / (family + "-" + std::to_string(std::hash<std::string>{}(text)));
-    if (!fs::exists(dir / "config.json")) {
-      fs::path staging = kWork / (family + "-staging");
-      std::vector<std::string> args = {"make", family, staging.string(), "--data-dir", R1LAB_SHARED_DATA};
-      if (family == "llama") args.push_back("--shard");   // the sharded layout is read too
-      oracle(args);
-      fs::create_directories(dir.parent_path());
-      std::error_code lost_race;   // another test process put its copy there first: use that one
-      fs::rename(staging, dir, lost_race);
-    }
-    made[family] = dir;
-  }
-  return made[family];
-}
+const fs::path& model_dir(const std::string& family) { return r1lab::testing::tiny_model(family); }
 
 // Three prompts of different lengths, left padded into one batch.
 struct Batch {
