@@ -192,7 +192,11 @@ TEST(ModelLoading, ErrorsNameTheTensorAndFile) {
     CausalLM::load(broken);
     FAIL() << "a missing tensor was accepted";
   } catch (const std::runtime_error& e) {
-    EXPECT_NE(std::string(e.what()).find("model.layers.2.input_layernorm.weight"), std::string::npos) << e.what();
+    // Layer 2 is absent from the file: the error names one of its tensors and the folder.
+    const std::string what = e.what();
+    EXPECT_NE(what.find("'model.layers.2."), std::string::npos) << what;
+    EXPECT_NE(what.find("is missing"), std::string::npos) << what;
+    EXPECT_NE(what.find("broken"), std::string::npos) << what;
   }
 }
 
