@@ -24,7 +24,7 @@ int main(int argc, char** argv) {
   r1lab::harness::add_data_command(app);
   r1lab::harness::add_tokenize_command(app);
   r1lab::harness::add_generate_command(app);
-  r1lab::harness::add_train_command(app);
+  r1lab::harness::add_train_command(app, argc, argv);
   try {
     app.parse(argc, argv);
   } catch (const CLI::RuntimeError& exit) {

@@ -4,6 +4,7 @@
 
 #include "harness/commands.h"
 #include "harness/local_backend.h"
+#include "harness/process_launcher.h"
 #include "harness/train_options.h"
 
 namespace r1lab::harness {
@@ -16,7 +17,7 @@ struct SftCommand {
 
 }  // namespace
 
-void add_train_command(CLI::App& app) {
+void add_train_command(CLI::App& app, int argc, char** argv) {
   auto* train = app.add_subcommand("train", "Train with the built-in model (LibTorch build): sft");
   train->require_subcommand(1);
   auto state = std::make_shared<SftCommand>();
@@ -33,7 +34,7 @@ void add_train_command(CLI::App& app) {
     state->options.emplace_back(name, option);
   });
   sft->add_option("--config", state->given.config_file, "JSON file of settings (keys: the flag names without --); flags win");
-  sft->callback([state] {
+  sft->callback([state, argc, argv] {
     SftOptions effective;
     if (!state->given.config_file.empty()) {
       std::ifstream in(state->given.config_file);
@@ -59,6 +60,11 @@ void add_train_command(CLI::App& app) {
       }
     }
     validate_sft_options(effective);
+    if (effective.nproc > 1 && !launched_as_rank()) {
+      int code = run_local_ranks(effective.nproc, argc, argv);
+      if (code != 0) throw CLI::RuntimeError(code);
+      return;
+    }
     trainer_entry().run_train_sft(effective);
   });
 }

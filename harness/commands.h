@@ -20,7 +20,7 @@ void add_eval_command(CLI::App& app, int argc, char** argv);
 void add_export_command(CLI::App& app);
 void add_tokenize_command(CLI::App& app);
 void add_generate_command(CLI::App& app);   // runs in the trainer plugin
-void add_train_command(CLI::App& app);      // runs in the trainer plugin
+void add_train_command(CLI::App& app, int argc, char** argv);   // runs in the trainer plugin; argv: --nproc restarts it
 
 // The grading policy flags shared by `score` and `grade`; every flag is listed once, here.
 struct GradingFlags {

@@ -70,6 +70,9 @@ void validate_sft_options(const SftOptions& o) {
   if (!(o.adam_beta1 >= 0 && o.adam_beta1 < 1) || !(o.adam_beta2 >= 0 && o.adam_beta2 < 1)) fail("--adam-beta1/2 must be in [0, 1)");
   if (!(o.adam_eps > 0)) fail("--adam-eps must be positive");
   if (o.max_grad_norm < 0) fail("--max-grad-norm must be 0 (off) or positive");
+  if (o.nproc < 1) fail("--nproc must be at least 1");
+  if (!(o.bucket_mb > 0)) fail("--bucket-mb must be positive");
+  if (!(o.dist_timeout_s > 0)) fail("--dist-timeout-s must be positive");
   if (o.save_every < 0) fail("--save-every must be 0 (only at the end) or more");
   if (o.keep_checkpoints < 1) fail("--keep-checkpoints must be at least 1");
   if (o.progress != "auto" && o.progress != "bar" && o.progress != "log" && o.progress != "none") {

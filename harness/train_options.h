@@ -39,6 +39,11 @@ struct SftOptions {
   std::string device = "cpu";
   std::string dtype = "auto";          // auto: float32 on CPU, bfloat16 compute on CUDA (fp32 master weights)
   bool activation_checkpointing = false;
+  // Data parallelism (one process per device; results equal one process's up to rounding).
+  int nproc = 1;                       // local ranks r1lab starts itself (torchrun and others set WORLD_SIZE instead)
+  bool zero1 = true;                   // shard the optimizer state over ranks (ZeRO-1); false: all-reduce, every rank the whole state
+  double bucket_mb = 25;               // all-reduce bucket size
+  double dist_timeout_s = 600;         // a collective waiting longer fails
   // Checkpoints, logs, failures (not part of the identity: they may change between a run and its resume).
   std::int64_t save_every = 0;         // 0: only at the end
   std::int64_t keep_checkpoints = 2;
@@ -79,6 +84,10 @@ void visit_sft_fields(Options& o, Visitor&& field) {
   field("device", o.device, "cpu, cuda or cuda:N", R::identity);
   field("dtype", o.dtype, "auto, float32 or bfloat16 (compute; master weights and optimizer state are float32)", R::identity);
   field("activation-checkpointing", o.activation_checkpointing, "Recompute each decoder layer in the backward pass (less memory, more time)", R::identity);
+  field("nproc", o.nproc, "Processes to start on this machine, one rank each (Gloo on CPU); under torchrun leave it 1", R::operational);
+  field("zero1", o.zero1, "Shard AdamW's state and master weights over ranks (ZeRO-1); --no-zero1: every rank holds all of it", R::operational);
+  field("bucket-mb", o.bucket_mb, "Size of the all-reduce buckets of gradients (without ZeRO-1)", R::operational);
+  field("dist-timeout-s", o.dist_timeout_s, "Seconds a rank waits in a collective before failing", R::operational);
   field("save-every", o.save_every, "Checkpoint every N steps (0: only at the end)", R::operational);
   field("keep-checkpoints", o.keep_checkpoints, "Checkpoints kept (the newest)", R::operational);
   field("skip-nonfinite", o.skip_nonfinite, "Skip a step whose loss or gradient is not finite (counted) instead of stopping", R::operational);

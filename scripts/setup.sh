@@ -8,7 +8,8 @@ packages=(build-essential cmake ninja-build ccache pkg-config git
           libginac-dev nlohmann-json3-dev libcli11-dev libfmt-dev libssl-dev libre2-dev
           libgtest-dev libgmock-dev libbenchmark-dev
           libboost-dev libboost-filesystem-dev bubblewrap python3 zlib1g-dev
-          libcurl4-openssl-dev libsqlite3-dev libutf8proc-dev)
+          libcurl4-openssl-dev libsqlite3-dev libutf8proc-dev
+          libgloo-dev)   # headers only: ProcessGroupGloo.hpp includes them; the code is in libtorch_cpu
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

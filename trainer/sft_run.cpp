@@ -13,6 +13,7 @@
 // schedule (transformers: linear), no truncation unless asked (TRL truncates at 1024 silently).
 #include "trainer/sft_run.h"
 
+#include <ATen/Parallel.h>
 #include <ATen/core/grad_mode.h>
 #include <malloc.h>
 
@@ -21,12 +22,15 @@
 #include <fstream>
 #include <iostream>
 #include <limits>
+#include <optional>
+#include <thread>
 
 #include "harness/atomic_file.h"
 #include "harness/run_lock.h"
 #include "tokenizer/bpe_tokenizer.h"
 #include "tokenizer/chat_template.h"
 #include "trainer/checkpoint.h"
+#include "trainer/distributed.h"
 #include "trainer/losses.h"
 #include "trainer/optimizer.h"
 #include "trainer/sft_batches.h"
@@ -49,8 +53,8 @@ nlohmann::json read_json_file(const fs::path& file) {
   }
 }
 
-// The run folder must hold this configuration's run, or nothing yet.
-void claim_run_folder(const fs::path& out, const harness::SftOptions& options) {
+// The run folder must hold this configuration's run, or nothing yet. Every rank checks; rank 0 writes.
+void claim_run_folder(const fs::path& out, const harness::SftOptions& options, bool write) {
   const fs::path config_file = out / "config.json";
   if (fs::exists(config_file)) {
     auto differences = harness::sft_identity_differences(read_json_file(config_file), options);
@@ -61,7 +65,38 @@ void claim_run_folder(const fs::path& out, const harness::SftOptions& options) {
                                "\nUse another --out, or the same settings to resume it.");
     }
   }
-  harness::write_file_atomically(config_file, harness::sft_options_to_json(options).dump(2) + "\n");
+  if (write) harness::write_file_atomically(config_file, harness::sft_options_to_json(options).dump(2) + "\n");
+}
+
+// After a ZeRO-1 update every rank has its own range of the new weights: gather all of them.
+void gather_parameters(CausalLM& model, const at::Tensor& master, at::Tensor& gather_input, at::Tensor& gather_output,
+                       ProcessGroup& group) {
+  at::NoGradGuard no_grad;
+  gather_input.zero_();
+  gather_input.narrow(0, 0, master.numel()).copy_(master);
+  group.all_gather(gather_input, gather_output);
+  model.flat_parameters().copy_(gather_output.narrow(0, 0, model.flat_parameters().numel()));
+}
+
+// Where this rank's optimizer works in the flat buffer: everything, or under ZeRO-1 one of world_size
+// equal ranges of the buffer padded to a multiple of world_size (the last may hold padding only).
+struct OptimizerRange {
+  bool sharded = false;
+  std::int64_t padded = 0;    // flat elements, padded
+  std::int64_t shard = 0;     // elements per rank (padded / world)
+  std::int64_t begin = 0;     // this rank's first element
+  std::int64_t length = 0;    // this rank's real elements (no padding)
+};
+
+OptimizerRange optimizer_range(std::int64_t total, const ProcessGroup& group, bool zero1) {
+  OptimizerRange r;
+  r.sharded = zero1 && group.world_size() > 1;
+  const std::int64_t world = r.sharded ? group.world_size() : 1;
+  r.shard = (total + world - 1) / world;
+  r.padded = r.shard * world;
+  r.begin = r.sharded ? r.shard * group.rank() : 0;
+  r.length = std::clamp<std::int64_t>(total - r.begin, 0, r.shard);
+  return r;
 }
 
 }  // namespace
@@ -72,12 +107,26 @@ void run_train_sft(const harness::SftOptions& o) {
   // kept in the heap, the memory is reused.
   ::mallopt(M_MMAP_MAX, 0);
   ::mallopt(M_TRIM_THRESHOLD, std::numeric_limits<int>::max());
-  const fs::path out = o.out;
-  fs::create_directories(out);
-  harness::RunDirectoryLock lock(out);
-  claim_run_folder(out, o);
 
-  const at::Device device(o.device);
+  const fs::path out = o.out;
+  at::Device device(o.device);
+  auto group = ProcessGroup::from_environment(device, std::chrono::milliseconds(static_cast<std::int64_t>(o.dist_timeout_s * 1000)));
+  const bool main_rank = group->is_main();
+  if (group->world_size() > 1) {
+    if (device.is_cuda()) device = at::Device(at::kCUDA, static_cast<at::DeviceIndex>(group->local_rank()));
+    // Local ranks share the cores (torchrun sets OMP_NUM_THREADS=1 itself).
+    if (!std::getenv("OMP_NUM_THREADS")) {
+      at::set_num_threads(std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / group->local_world_size()));
+    }
+  }
+  std::optional<harness::RunDirectoryLock> lock;
+  if (main_rank) {
+    fs::create_directories(out);
+    lock.emplace(out);
+  }
+  group->barrier();
+  claim_run_folder(out, o, main_rank);
+
   const std::string dtype = o.dtype == "auto" ? (device.is_cuda() ? "bfloat16" : "float32") : o.dtype;
   std::unique_ptr<CausalLM> model = CausalLM::load(o.model_dir, {device, dtype});
   const ModelConfig& config = model->config();
@@ -95,56 +144,79 @@ void run_train_sft(const harness::SftOptions& o) {
   const SftDataset data = load_sft_data(o.data, *tokenizer, chat ? &*chat : nullptr, data_options);
   const std::int64_t total_steps = o.max_steps > 0 ? o.max_steps : steps_per_epoch(data.examples.size(), o.batch_size) * o.epochs;
 
-  // Parameters, gradients and the optimizer share the flat layout of the parameter table.
-  at::Tensor flat_grad = at::zeros_like(model->flat_parameters());
-  model->attach_gradients(flat_grad);
+  // Parameters, gradients and the optimizer share the flat layout of the parameter table. The gradient
+  // buffer is padded to a multiple of the world size for the reduce-scatter of ZeRO-1.
+  const std::int64_t total = model->parameter_table().total_numel();
+  const OptimizerRange range = optimizer_range(total, *group, o.zero1);
+  at::Tensor grad_buffer = at::zeros({range.padded}, model->flat_parameters().options());
+  model->attach_gradients(grad_buffer.narrow(0, 0, total));
   const bool separate_master = model->flat_parameters().scalar_type() != at::kFloat;
-  at::Tensor master = separate_master ? model->flat_parameters().detach().to(at::kFloat).clone() : model->flat_parameters().detach();
-  AdamW optimizer(master, 0, model->parameter_table().decayed_numel(),
-                  {o.adam_beta1, o.adam_beta2, o.adam_eps, o.weight_decay});
+  at::Tensor own_parameters = model->flat_parameters().detach().narrow(0, range.begin, range.length);
+  at::Tensor master = separate_master ? own_parameters.to(at::kFloat).clone() : own_parameters;
+  AdamW optimizer(master, range.begin, model->parameter_table().decayed_numel(), {o.adam_beta1, o.adam_beta2, o.adam_eps, o.weight_decay});
+  at::Tensor shard_grad = range.sharded ? at::zeros({range.shard}, grad_buffer.options()) : at::Tensor();
+  at::Tensor gather_input = range.sharded ? at::zeros({range.shard}, grad_buffer.options()) : at::Tensor();
+  at::Tensor gather_output = range.sharded ? at::zeros({range.padded}, grad_buffer.options()) : at::Tensor();
+  const double optimizer_state_mib = static_cast<double>((separate_master ? 3 : 2) * range.length * 4) / (1024.0 * 1024.0);
 
   std::int64_t step = 0, skipped_steps = 0;
   DataCursor cursor;
   const fs::path checkpoints = out / "checkpoints";
-  if (auto latest = latest_checkpoint(checkpoints)) {
-    nlohmann::json state = load_checkpoint(*latest, optimizer, model->parameter_table());
+  std::optional<fs::path> latest;
+  if (main_rank) latest = latest_checkpoint(checkpoints);   // removes leftovers of an interrupted save
+  group->barrier();
+  if (!main_rank) latest = latest_checkpoint_readonly(checkpoints);
+  if (latest) {
+    nlohmann::json state = load_checkpoint(*latest, optimizer, range.begin, range.sharded, model->parameter_table(), *group);
     if (separate_master) {
       at::NoGradGuard no_grad;
-      model->flat_parameters().copy_(master);
+      own_parameters.copy_(master);
     }
+    if (range.sharded) gather_parameters(*model, master, gather_input, gather_output, *group);
     step = state.at("step").get<std::int64_t>();
     cursor = {state.at("cursor").at("epoch").get<std::int64_t>(), state.at("cursor").at("index").get<std::int64_t>()};
     skipped_steps = state.value("skipped_steps", std::int64_t{0});
-    std::cerr << "r1lab train: resuming " << out.string() << " from " << latest->filename().string() << "\n";
+    if (main_rank) std::cerr << "r1lab train: resuming " << out.string() << " from " << latest->filename().string() << "\n";
   }
-  TrainLog log(out / "metrics.jsonl", step, total_steps, o.progress, o.log_every_s);
-  if (step == 0) {
-    log.message(std::to_string(data.examples.size()) + " sequences from " + o.data + (data.truncated ? ", " + std::to_string(data.truncated) + " truncated" : "") +
-                (data.dropped ? ", " + std::to_string(data.dropped) + " dropped (nothing left to learn after truncation)" : "") +
-                "; " + std::to_string(total_steps) + " steps of " + std::to_string(o.batch_size) + " on " + o.device + " in " + dtype);
+  std::optional<TrainLog> log;
+  if (main_rank) {
+    log.emplace(out / "metrics.jsonl", step, total_steps, o.progress, o.log_every_s);
+    if (step == 0) {
+      log->message(std::to_string(data.examples.size()) + " sequences from " + o.data +
+                   (data.truncated ? ", " + std::to_string(data.truncated) + " truncated" : "") +
+                   (data.dropped ? ", " + std::to_string(data.dropped) + " dropped (nothing left to learn after truncation)" : "") + "; " +
+                   std::to_string(total_steps) + " steps of " + std::to_string(o.batch_size) + " on " + std::to_string(group->world_size()) +
+                   " x " + device.str() + " in " + dtype + (range.sharded ? ", optimizer state sharded (ZeRO-1)" : ""));
+    }
   }
 
   auto checkpoint_now = [&](std::int64_t at_step) {
     nlohmann::json state = {{"cursor", {{"epoch", cursor.epoch}, {"index", cursor.index}}}, {"skipped_steps", skipped_steps},
-                            {"total_steps", total_steps}, {"config", harness::sft_options_to_json(o)}};
-    return save_checkpoint(checkpoints, at_step, {*model, save_dtype, optimizer, state}, o.keep_checkpoints);
+                            {"total_steps", total_steps}, {"world_size", group->world_size()}, {"config", harness::sft_options_to_json(o)}};
+    return save_checkpoint(checkpoints, at_step, {*model, save_dtype, optimizer, range.begin, range.sharded, state}, o.keep_checkpoints, *group);
   };
   g_stop_signal = 0;
   std::signal(SIGINT, on_stop_signal);
   std::signal(SIGTERM, on_stop_signal);
 
   const std::int64_t hidden = config.hidden_size;
+  const auto bucket_elements = static_cast<std::int64_t>(o.bucket_mb * 1024 * 1024 / static_cast<double>(grad_buffer.element_size()));
   while (step < total_steps) {
     const auto started = std::chrono::steady_clock::now();
     const std::int64_t epoch = cursor.epoch;
     auto chosen = take_step_examples(data.examples.size(), o.seed, o.shuffle, o.batch_size, cursor);
-    auto micro_batches = make_micro_batches(data, chosen, o.packing, o.micro_batch_tokens, device);
+    // The step's loss is the mean over all its loss tokens, on every rank: each rank divides its summed
+    // NLL by the step's total, and the ranks' gradients are summed.
     std::int64_t tokens = 0, loss_tokens = 0;
-    for (const auto& mb : micro_batches) {
-      tokens += mb.tokens;
-      loss_tokens += mb.loss_tokens;
+    std::vector<std::size_t> mine;
+    for (std::size_t i = 0; i < chosen.size(); ++i) {
+      const SftExample& e = data.examples[chosen[i]];
+      tokens += static_cast<std::int64_t>(e.tokens.size());
+      loss_tokens += e.loss_tokens();
+      if (static_cast<int>(i % static_cast<std::size_t>(group->world_size())) == group->rank()) mine.push_back(chosen[i]);
     }
-    flat_grad.zero_();
+    auto micro_batches = make_micro_batches(data, mine, o.packing, o.micro_batch_tokens, device);
+    grad_buffer.zero_();
     double loss = 0;
     for (const auto& mb : micro_batches) {
       at::Tensor states = model->train_hidden_states(mb.ids, mb.layout, o.activation_checkpointing);
@@ -153,15 +225,29 @@ void run_train_sft(const harness::SftOptions& o) {
       micro_loss.backward();
       loss += micro_loss.item<double>();
     }
-    at::Tensor grad = separate_master ? flat_grad.to(at::kFloat) : flat_grad;
-    const double grad_norm = grad.norm().item<double>();
+    loss = group->sum(loss);
+    // This rank's gradient (the sum over ranks): its range under ZeRO-1, all of it otherwise.
+    at::Tensor grad;
+    double grad_norm = 0;
+    if (range.sharded) {
+      group->reduce_scatter_sum(grad_buffer, shard_grad);
+      grad = shard_grad.narrow(0, 0, range.length);
+      if (separate_master) grad = grad.to(at::kFloat);
+      grad_norm = std::sqrt(group->sum(grad.pow(2).sum().item<double>()));
+    } else {
+      group->all_reduce_sum(grad_buffer, bucket_elements);
+      grad = grad_buffer.narrow(0, 0, total);
+      if (separate_master) grad = grad.to(at::kFloat);
+      grad_norm = grad.norm().item<double>();
+    }
     const double lr = o.lr * lr_multiplier(o.lr_schedule, step, o.warmup_steps, total_steps);
     bool skipped = false;
     if (!std::isfinite(loss) || !std::isfinite(grad_norm)) {
       if (!o.skip_nonfinite) {
-        auto last = latest_checkpoint(checkpoints);
+        auto last = latest_checkpoint_readonly(checkpoints);
         throw std::runtime_error("step " + std::to_string(step + 1) + ": the loss is " + std::to_string(loss) + " and the gradient norm " +
-                                 std::to_string(grad_norm) + "; the last good checkpoint is " + (last ? last->string() : std::string("none (from the start)")) +
+                                 std::to_string(grad_norm) + "; the last good checkpoint is " +
+                                 (last ? last->string() : std::string("none (from the start)")) +
                                  ". Lower --lr, or pass --skip-nonfinite to skip such steps.");
       }
       skipped = true;
@@ -170,27 +256,42 @@ void run_train_sft(const harness::SftOptions& o) {
       at::NoGradGuard no_grad;
       if (o.max_grad_norm > 0) grad.mul_(clip_factor(grad_norm, o.max_grad_norm));
       optimizer.step(grad, lr);
-      if (separate_master) model->flat_parameters().copy_(master);
+      if (range.sharded) {
+        gather_parameters(*model, master, gather_input, gather_output, *group);
+      } else if (separate_master) {
+        own_parameters.copy_(master);
+      }
     }
     ++step;
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     const double epoch_progress = static_cast<double>(epoch) +
         (cursor.epoch > epoch ? 1.0 : static_cast<double>(cursor.index) / static_cast<double>(data.examples.size()));
-    log.step({{"step", step}, {"epoch", epoch_progress}, {"loss", loss}, {"grad_norm", grad_norm}, {"lr", lr},
-              {"tokens", tokens}, {"loss_tokens", loss_tokens}, {"sequences", chosen.size()}, {"micro_batches", micro_batches.size()},
-              {"tokens_per_s", static_cast<double>(tokens) / seconds}, {"seconds", seconds}, {"peak_memory_mib", peak_rss_mib()},
-              {"skipped", skipped}, {"skipped_steps", skipped_steps}});
-    const bool stopping = g_stop_signal != 0;
-    if ((o.save_every > 0 && step % o.save_every == 0) || step == total_steps || stopping) checkpoint_now(step);
-    if (stopping) {
-      log.message("stopped by signal " + std::to_string(g_stop_signal) + " after step " + std::to_string(step) +
-                  "; checkpoint saved; rerun the same command to resume");
-      std::exit(128 + g_stop_signal);
+    if (log) {
+      log->step({{"step", step}, {"epoch", epoch_progress}, {"loss", loss}, {"grad_norm", grad_norm}, {"lr", lr},
+                 {"tokens", tokens}, {"loss_tokens", loss_tokens}, {"sequences", chosen.size()}, {"micro_batches", micro_batches.size()},
+                 {"tokens_per_s", static_cast<double>(tokens) / seconds}, {"seconds", seconds}, {"peak_memory_mib", peak_rss_mib()},
+                 {"optimizer_state_mib", optimizer_state_mib}, {"world_size", group->world_size()},
+                 {"skipped", skipped}, {"skipped_steps", skipped_steps}});
+    }
+    // Every rank stops at the same step: a signal seen by any rank stops all of them.
+    const int stop_signal = static_cast<int>(group->max(static_cast<double>(g_stop_signal)));
+    if ((o.save_every > 0 && step % o.save_every == 0) || step == total_steps || stop_signal) checkpoint_now(step);
+    if (stop_signal) {
+      if (log) {
+        log->message("stopped by signal " + std::to_string(stop_signal) + " after step " + std::to_string(step) +
+                     "; checkpoint saved; rerun the same command to resume");
+      }
+      group->shutdown();
+      std::exit(128 + stop_signal);
     }
   }
-  save_model_folder(out / "final", *model, save_dtype);
-  log.finish();
-  log.message("done: " + std::to_string(step) + " steps; the model is in " + (out / "final").string());
+  if (main_rank) {
+    save_model_folder(out / "final", *model, save_dtype);
+    log->finish();
+    log->message("done: " + std::to_string(step) + " steps; the model is in " + (out / "final").string());
+  }
+  group->barrier();
+  group->shutdown();
 }
 
 }  // namespace r1lab::trainer
