@@ -1,9 +1,9 @@
 #include <iostream>
 
 #include "harness/commands.h"
-#include "harness/grading_pool.h"
 #include "tasks/data_dir.h"
 #include "tasks/grading/choice_grader.h"
+#include "tasks/grading/grading_pool.h"
 #include "tasks/grading/math_grader.h"
 
 namespace r1lab::harness {
@@ -41,11 +41,12 @@ void add_grade_command(CLI::App& app) {
         throw tasks::DataError(flags->cases + ":" + std::to_string(line) + ": needs \"reference\" and \"completion\"");
       cases.push_back({as_text(record["reference"]), as_text(record["completion"])});
     });
-    PoolOptions pool;
+    grading::PoolOptions pool;
     pool.workers = flags->workers;
     pool.hard_deadline = std::chrono::milliseconds(flags->grading.deadline_ms * 5 + 1000);
     bool math = flags->kind == "math";
-    auto results = run_in_worker_processes(cases.size(), pool, [&](std::size_t i) {
+    // Raw payloads, not grade_in_worker_processes: this command prints its own line per case.
+    auto results = grading::run_in_worker_processes(cases.size(), pool, [&](std::size_t i) {
       grading::Verdict v;
       if (math) {
         v = grading::grade_math(cases[i].completion, cases[i].reference, config.math);

@@ -10,13 +10,13 @@
 #include <thread>
 #include <unordered_map>
 
-#include "harness/grading_service.h"
 #include "harness/progress.h"
 #include "harness/results_writer.h"
 #include "harness/run_config.h"
 #include "harness/run_lock.h"
 #include "harness/sample_store.h"
-#include "harness/verdict_json.h"
+#include "tasks/grading/verdict_json.h"
+#include "tasks/grading_service.h"
 #include "tasks/registry.h"
 
 namespace r1lab::harness {
@@ -24,6 +24,9 @@ namespace r1lab::harness {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+using tasks::GradeJob;
+using tasks::GradeOutcome;
+using tasks::GradingService;
 
 constexpr int kMaxSamplesPerRequest = 64;
 
@@ -295,7 +298,7 @@ EvalOutcome run_eval(const EvalOptions& options, GenerationBackend& backend) {
   }
 
   // Grading runs in its own process, forked now, before the generation thread exists.
-  std::vector<GradingTaskSpec> specs;
+  std::vector<tasks::GradingTaskSpec> specs;
   for (const auto& run : runs)
     specs.push_back({run.task.get(), run.config, std::max(options.hard_deadline, run.task->grading_deadline(run.config))});
   GradingService grader(specs, options.workers, {lock.fd()});
@@ -349,9 +352,10 @@ EvalOutcome run_eval(const EvalOptions& options, GenerationBackend& backend) {
     for (auto& o : outcomes) {
       const TaskRun& run = runs[o.task];
       ++progress.counters.graded;
-      if (o.verdict_json.find("\"verdict\":\"correct\"") != std::string::npos) ++progress.counters.correct;
-      updates.push_back({run.task->info().name, run.task->problems()[o.problem].id, o.sample, std::move(o.verdict_json),
-                         run.grading_key, o.milliseconds});
+      if (o.verdict.is_correct()) ++progress.counters.correct;
+      // The store keeps verdicts as their JSON text (tasks/grading/verdict_json.h).
+      updates.push_back({run.task->info().name, run.task->problems()[o.problem].id, o.sample,
+                         grading::verdict_to_json(o.verdict).dump(), run.grading_key, o.milliseconds});
     }
     store.set_verdicts(updates);
   };
@@ -420,7 +424,7 @@ EvalOutcome run_eval(const EvalOptions& options, GenerationBackend& backend) {
         ++missing_verdicts;
         return;
       }
-      request.samples.push_back({p->second, s.sample, verdict_from_json(nlohmann::json::parse(*s.verdict_json)), s.grading_ms});
+      request.samples.push_back({p->second, s.sample, grading::verdict_from_json(nlohmann::json::parse(*s.verdict_json)), s.grading_ms});
     });
     if (missing_verdicts > 0)
       throw std::runtime_error(fmt::format("{}: {} samples have no verdict; rerun the same command to grade them", name, missing_verdicts));

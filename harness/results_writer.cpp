@@ -7,12 +7,12 @@
 #include <map>
 
 #include "harness/atomic_file.h"
-#include "harness/grading_pool.h"
-#include "harness/verdict_json.h"
 #include "harness/version.h"
 #include "metrics/consensus.h"
 #include "metrics/pass_at_k.h"
 #include "metrics/summary.h"
+#include "tasks/grading/grading_pool.h"
+#include "tasks/grading/verdict_json.h"
 
 namespace r1lab::harness {
 
@@ -41,10 +41,10 @@ std::vector<std::vector<int>> answer_classes(const ResultsRequest& request,
                                              const std::vector<std::vector<std::size_t>>& by_problem) {
   const auto& problems = request.task->problems();
   const std::size_t problem_count = by_problem.size();
-  PoolOptions pool;
+  grading::PoolOptions pool;
   pool.workers = request.workers;
   pool.hard_deadline = request.hard_deadline;
-  auto clustered = run_in_worker_processes(problem_count, pool, [&](std::size_t p) {
+  auto clustered = grading::run_in_worker_processes(problem_count, pool, [&](std::size_t p) {
     std::vector<int> ids;
     std::vector<std::size_t> representatives;  // sample positions, one per class
     for (std::size_t position : by_problem[p]) {
@@ -196,7 +196,7 @@ nlohmann::json write_results(ResultsRequest request, const std::filesystem::path
       {"timings", {{"total_s", total_seconds}, {"grading_s", grade_seconds},
                    {"samples_per_s", grade_seconds > 0 ? static_cast<double>(samples.size()) / grade_seconds : 0.0},
                    {"slowest_sample_ms", slowest_ms},
-                   {"workers", request.workers > 0 ? request.workers : default_worker_count()}}},
+                   {"workers", request.workers > 0 ? request.workers : grading::default_worker_count()}}},
   };
   for (const auto& [key, value] : request.source.items()) results[key] = value;
   {
@@ -213,7 +213,7 @@ nlohmann::json write_results(ResultsRequest request, const std::filesystem::path
   std::string lines;
   for (const GradedSample& s : samples) {
     if (s.problem_index >= problem_count) continue;
-    nlohmann::json line = verdict_to_json(s.verdict);
+    nlohmann::json line = grading::verdict_to_json(s.verdict);
     line["id"] = problems[s.problem_index].id;
     line["sample"] = s.sample_index;
     line["correct"] = s.verdict.is_correct();

@@ -1,8 +1,7 @@
 #include "harness/score_run.h"
 
-#include "harness/grading_pool.h"
-#include "harness/verdict_json.h"
 #include "harness/results_writer.h"
+#include "tasks/grading/grading_pool.h"
 #include "tasks/registry.h"
 
 namespace r1lab::harness {
@@ -10,8 +9,6 @@ namespace r1lab::harness {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-using grading::Verdict;
-using grading::VerdictKind;
 
 }  // namespace
 
@@ -31,12 +28,12 @@ nlohmann::json run_score(const ScoreOptions& options) {
 
   // Grade every sample in worker processes.
   auto grade_started = Clock::now();
-  PoolOptions pool;
+  grading::PoolOptions pool;
   pool.workers = options.workers;
   pool.hard_deadline = std::max(options.hard_deadline, task->grading_deadline(config));
-  auto graded = run_in_worker_processes(set.samples.size(), pool, [&](std::size_t i) {
+  auto graded = grading::grade_in_worker_processes(set.samples.size(), pool, [&](std::size_t i) {
     const Sample& s = set.samples[i];
-    return verdict_to_json(task->grade(problems[s.problem_index], s.sample_index, s.completion, s.prompt, config)).dump();
+    return task->grade(problems[s.problem_index], s.sample_index, s.completion, s.prompt, config);
   });
   ResultsRequest request;
   request.task = task.get();
@@ -44,9 +41,7 @@ nlohmann::json run_score(const ScoreOptions& options) {
   request.config = config;
   for (std::size_t i = 0; i < graded.size(); ++i) {
     const Sample& s = set.samples[i];
-    Verdict verdict = graded[i].ok ? verdict_from_json(nlohmann::json::parse(graded[i].payload))
-                                   : Verdict{VerdictKind::timeout, "", "", graded[i].failure, ""};
-    request.samples.push_back({s.problem_index, s.sample_index, std::move(verdict), graded[i].milliseconds});
+    request.samples.push_back({s.problem_index, s.sample_index, std::move(graded[i].verdict), graded[i].milliseconds});
   }
   request.grading_seconds = std::chrono::duration<double>(Clock::now() - grade_started).count();
   request.model = options.model.empty() ? options.samples.parent_path().filename().string() : options.model;

@@ -2,8 +2,8 @@
 //
 // No grading call may hang or exhaust memory. Every stage checks the budget cooperatively (the parser at
 // each node, the algebra before each costly step) and throws BudgetExceeded, which the grader turns into a
-// `timeout` verdict. The harness adds a hard backstop: graders run in worker processes that are killed at
-// a second, larger deadline (harness/grading_pool.h), so even a bug here cannot stall a run.
+// `timeout` verdict. Callers add a hard backstop: graders run in worker processes that are killed at a
+// second, larger deadline (grading_pool.h), so even a bug here cannot stall a run.
 #pragma once
 
 #include <chrono>

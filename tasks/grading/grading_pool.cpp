@@ -1,4 +1,4 @@
-#include "harness/grading_pool.h"
+#include "tasks/grading/grading_pool.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -14,9 +14,10 @@
 #include <stdexcept>
 #include <thread>
 
-#include "harness/fd_io.h"
+#include "tasks/grading/fd_io.h"
+#include "tasks/grading/verdict_json.h"
 
-namespace r1lab::harness {
+namespace r1lab::grading {
 
 namespace {
 
@@ -38,7 +39,14 @@ struct Worker {
   ::setrlimit(RLIMIT_AS, &limit);
   std::uint64_t job;
   while (read_all(job_fd, &job, sizeof job)) {
-    std::string payload = work(static_cast<std::size_t>(job));
+    std::string payload;
+    try {
+      payload = work(static_cast<std::size_t>(job));
+    } catch (...) {
+      // This stack is a copy of the caller's: unwinding it would run the caller's code and destructors a
+      // second time. The job fails as if the worker had crashed (out of memory ends here: bad_alloc).
+      ::_exit(1);
+    }
     std::uint64_t size = payload.size();
     if (!write_all(result_fd, &job, sizeof job) || !write_all(result_fd, &size, sizeof size) ||
         !write_all(result_fd, payload.data(), payload.size()))
@@ -178,4 +186,19 @@ std::vector<JobResult> run_in_worker_processes(std::size_t job_count, const Pool
   return results;
 }
 
-}  // namespace r1lab::harness
+std::vector<PooledVerdict> grade_in_worker_processes(std::size_t job_count, const PoolOptions& options,
+                                                     const std::function<Verdict(std::size_t)>& grade) {
+  // A verdict crosses back as its JSON text, the form it is stored in. dump() throws on invalid UTF-8,
+  // which fails the job (a timeout verdict): a verdict that could not be stored never leaves the worker.
+  auto results = run_in_worker_processes(job_count, options, [&](std::size_t i) { return verdict_to_json(grade(i)).dump(); });
+  std::vector<PooledVerdict> verdicts;
+  verdicts.reserve(results.size());
+  for (auto& result : results) {
+    Verdict verdict = result.ok ? verdict_from_json(nlohmann::json::parse(result.payload))
+                                : Verdict{VerdictKind::timeout, "", "", std::move(result.failure), ""};
+    verdicts.push_back({std::move(verdict), result.milliseconds});
+  }
+  return verdicts;
+}
+
+}  // namespace r1lab::grading

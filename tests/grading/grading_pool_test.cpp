@@ -1,12 +1,14 @@
-#include "harness/grading_pool.h"
+// The worker pool: results in job order, and a job that hangs, runs out of memory or throws fails alone.
+#include "tasks/grading/grading_pool.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <stdexcept>
 #include <thread>
 #include <vector>
 
-namespace r1lab::harness {
+namespace r1lab::grading {
 namespace {
 
 TEST(GradingPool, ResultsComeBackInJobOrder) {
@@ -49,5 +51,28 @@ TEST(GradingPool, AJobThatRunsOutOfMemoryFailsAlone) {
   EXPECT_TRUE(results[2].ok);
 }
 
+TEST(GradingPool, VerdictsComeBackTypedAndAKilledJobIsATimeout) {
+  PoolOptions options;
+  options.workers = 2;
+  options.hard_deadline = std::chrono::milliseconds(300);
+  auto graded = grade_in_worker_processes(4, options, [](std::size_t i) {
+    if (i == 1) for (;;) ::pause();  // never returns
+    if (i == 2) throw std::runtime_error("a grader bug");
+    return Verdict{i == 0 ? VerdictKind::correct : VerdictKind::wrong, "x\u00b2 + 1", "x^2+1", "compared", i == 3 ? "ok" : ""};
+  });
+  ASSERT_EQ(graded.size(), 4u);
+  EXPECT_EQ(graded[0].verdict.kind, VerdictKind::correct);
+  EXPECT_EQ(graded[0].verdict.extracted, "x\u00b2 + 1");
+  EXPECT_EQ(graded[0].verdict.canonical, "x^2+1");
+  EXPECT_EQ(graded[0].verdict.reason, "compared");
+  EXPECT_EQ(graded[0].verdict.status, "");
+  EXPECT_EQ(graded[3].verdict.status, "ok");
+  EXPECT_EQ(graded[1].verdict.kind, VerdictKind::timeout);
+  EXPECT_NE(graded[1].verdict.reason.find("hard deadline of 300 ms"), std::string::npos) << graded[1].verdict.reason;
+  EXPECT_EQ(graded[1].milliseconds, 300);
+  EXPECT_EQ(graded[2].verdict.kind, VerdictKind::timeout);
+  EXPECT_NE(graded[2].verdict.reason.find("died"), std::string::npos) << graded[2].verdict.reason;
+}
+
 }  // namespace
-}  // namespace r1lab::harness
+}  // namespace r1lab::grading

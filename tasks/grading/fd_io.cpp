@@ -1,10 +1,10 @@
-#include "harness/fd_io.h"
+#include "tasks/grading/fd_io.h"
 
 #include <unistd.h>
 
 #include <cerrno>
 
-namespace r1lab::harness {
+namespace r1lab::grading {
 
 bool write_all(int fd, const void* data, std::size_t size) {
   const char* p = static_cast<const char*>(data);
@@ -30,4 +30,4 @@ bool read_all(int fd, void* data, std::size_t size) {
   return true;
 }
 
-}  // namespace r1lab::harness
+}  // namespace r1lab::grading

@@ -1,4 +1,4 @@
-#include "harness/grading_service.h"
+#include "tasks/grading_service.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -10,16 +10,19 @@
 
 #include <cerrno>
 #include <cstring>
+#include <iostream>
 #include <map>
 #include <stdexcept>
 
-#include "harness/fd_io.h"
-#include "harness/grading_pool.h"
-#include "harness/verdict_json.h"
+#include "tasks/grading/fd_io.h"
+#include "tasks/grading/grading_pool.h"
 
-namespace r1lab::harness {
+namespace r1lab::tasks {
 
 namespace {
+
+using grading::read_all;
+using grading::write_all;
 
 constexpr std::size_t kQueueBytes = std::size_t{64} << 20;   // jobs waiting in this process
 constexpr std::size_t kBatchBytes = std::size_t{32} << 20;   // jobs graded together in the grading process
@@ -58,24 +61,43 @@ bool read_job(int fd, GradeJob& job) {
          read_all(fd, &job.sample, sizeof job.sample) && read_text(fd, job.completion) && read_text(fd, job.prompt);
 }
 
+// A verdict travels as its fields, the kind by name (grading/verdict.h): the grading process holds it typed.
 bool write_outcome(int fd, const GradeOutcome& outcome) {
+  const grading::Verdict& verdict = outcome.verdict;
   std::string frame;
   append(frame, outcome.task);
   append(frame, outcome.problem);
   append(frame, outcome.sample);
   append(frame, outcome.milliseconds);
-  append_text(frame, outcome.verdict_json);
+  append_text(frame, std::string(grading::verdict_kind_name(verdict.kind)));
+  append_text(frame, verdict.extracted);
+  append_text(frame, verdict.canonical);
+  append_text(frame, verdict.reason);
+  append_text(frame, verdict.status);
   return write_all(fd, frame.data(), frame.size());
 }
 
-bool read_outcome(int fd, GradeOutcome& outcome) {
-  return read_all(fd, &outcome.task, sizeof outcome.task) && read_all(fd, &outcome.problem, sizeof outcome.problem) &&
-         read_all(fd, &outcome.sample, sizeof outcome.sample) &&
-         read_all(fd, &outcome.milliseconds, sizeof outcome.milliseconds) && read_text(fd, outcome.verdict_json);
+// False at the end of the stream, and when a frame is garbled (a bug: both ends are this binary).
+bool read_outcome(int fd, GradeOutcome& outcome, bool& garbled) {
+  grading::Verdict& verdict = outcome.verdict;
+  std::string kind;
+  if (!(read_all(fd, &outcome.task, sizeof outcome.task) && read_all(fd, &outcome.problem, sizeof outcome.problem) &&
+        read_all(fd, &outcome.sample, sizeof outcome.sample) &&
+        read_all(fd, &outcome.milliseconds, sizeof outcome.milliseconds) && read_text(fd, kind) &&
+        read_text(fd, verdict.extracted) && read_text(fd, verdict.canonical) && read_text(fd, verdict.reason) &&
+        read_text(fd, verdict.status)))
+    return false;
+  try {
+    verdict.kind = grading::verdict_kind_from_name(kind);
+  } catch (const std::invalid_argument&) {
+    garbled = true;
+    return false;
+  }
+  return true;
 }
 
 // The grading process: batches of jobs, each graded in the forked worker pool, verdicts sent back.
-[[noreturn]] void grading_process_main(int job_fd, int result_fd, const std::vector<GradingTaskSpec>& specs, int workers) {
+void grade_batches(int job_fd, int result_fd, const std::vector<GradingTaskSpec>& specs, int workers) {
   bool more = true;
   while (more) {
     std::vector<GradeJob> batch(1);
@@ -96,24 +118,40 @@ bool read_outcome(int fd, GradeOutcome& outcome) {
     for (std::size_t i = 0; i < batch.size(); ++i) by_task[batch[i].task].push_back(i);
     for (const auto& [task_index, positions] : by_task) {
       const GradingTaskSpec& spec = specs.at(task_index);
-      PoolOptions pool;
+      grading::PoolOptions pool;
       pool.workers = workers;
       pool.hard_deadline = spec.hard_deadline;
-      auto results = run_in_worker_processes(positions.size(), pool, [&](std::size_t i) {
+      auto graded = grading::grade_in_worker_processes(positions.size(), pool, [&](std::size_t i) {
         const GradeJob& job = batch[positions[i]];
         const auto& problem = spec.task->problems()[job.problem];
-        return verdict_to_json(spec.task->grade(problem, job.sample, job.completion, job.prompt, spec.config)).dump();
+        return spec.task->grade(problem, job.sample, job.completion, job.prompt, spec.config);
       });
       for (std::size_t i = 0; i < positions.size(); ++i) {
         const GradeJob& job = batch[positions[i]];
-        GradeOutcome outcome{job.task, job.problem, job.sample, results[i].payload, results[i].milliseconds};
-        if (!results[i].ok)
-          outcome.verdict_json = verdict_to_json({grading::VerdictKind::timeout, "", "", results[i].failure, ""}).dump();
+        GradeOutcome outcome{job.task, job.problem, job.sample, std::move(graded[i].verdict), graded[i].milliseconds};
         if (!write_outcome(result_fd, outcome)) ::_exit(1);
       }
     }
   }
+}
+
+[[noreturn]] void grading_process_main(int job_fd, int result_fd, const std::vector<GradingTaskSpec>& specs, int workers) {
+  // This stack is a copy of the caller's, so no exception may leave it (the caller's code would run on
+  // in this process); the caller learns of the failure from the exit status.
+  try {
+    grade_batches(job_fd, result_fd, specs, workers);
+  } catch (const std::exception& error) {   // the pool could not pipe or fork
+    std::cerr << "grading: " << error.what() << "\n";
+    ::_exit(1);
+  } catch (...) {
+    ::_exit(1);
+  }
   ::_exit(0);
+}
+
+std::string exit_failure(bool killed, int number) {
+  return killed ? "the grading process was killed by signal " + std::to_string(number)
+                : "the grading process exited with status " + std::to_string(number);
 }
 
 }  // namespace
@@ -202,13 +240,34 @@ void GradingService::writer_loop() {
 
 void GradingService::reader_loop() {
   GradeOutcome outcome;
-  while (read_outcome(result_fd_, outcome)) {
+  bool garbled = false;
+  while (read_outcome(result_fd_, outcome, garbled)) {
     std::lock_guard lock(mutex_);
     finished_.push_back(std::move(outcome));
     changed_.notify_all();
   }
-  ::close(result_fd_);
+  ::close(result_fd_);   // a grading process still running then fails its next write and exits
   result_fd_ = -1;
+  if (garbled) {
+    std::lock_guard lock(mutex_);
+    if (!aborted_ && failure_.empty()) failure_ = "the grading process sent a garbled verdict (a bug in r1lab)";
+    changed_.notify_all();
+    return;
+  }
+  // The grading process closed its end. With every job answered that is the normal end (finish()); with
+  // jobs left and no abort(), it died (killed, out of memory), and a caller waiting on outstanding()
+  // would wait forever: record why, from its exit status, leaving it to finish() or abort() to reap.
+  auto died_early = [&] {
+    std::lock_guard lock(mutex_);
+    return !aborted_ && failure_.empty() && outstanding_ > finished_.size();
+  };
+  if (!died_early()) return;
+  siginfo_t info{};
+  if (::waitid(P_PID, static_cast<id_t>(child_), &info, WEXITED | WNOWAIT) != 0) return;
+  std::lock_guard lock(mutex_);
+  if (aborted_ || !failure_.empty()) return;
+  failure_ = exit_failure(info.si_code != CLD_EXITED, info.si_status);
+  changed_.notify_all();
 }
 
 void GradingService::finish() {
@@ -224,12 +283,15 @@ void GradingService::finish() {
     child_ = -1;
     std::lock_guard lock(mutex_);
     if (failure_.empty() && !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
-      failure_ = WIFSIGNALED(status) ? "the grading process was killed by signal " + std::to_string(WTERMSIG(status))
-                                     : "the grading process exited with status " + std::to_string(WEXITSTATUS(status));
+      failure_ = WIFSIGNALED(status) ? exit_failure(true, WTERMSIG(status)) : exit_failure(false, WEXITSTATUS(status));
   }
 }
 
 void GradingService::abort() {
+  {
+    std::lock_guard lock(mutex_);
+    aborted_ = true;   // before the kill, so the reader does not take it for a failure
+  }
   if (child_ > 0) ::kill(child_, SIGKILL);
   {
     std::lock_guard lock(mutex_);
@@ -245,4 +307,4 @@ void GradingService::abort() {
   child_ = -1;
 }
 
-}  // namespace r1lab::harness
+}  // namespace r1lab::tasks

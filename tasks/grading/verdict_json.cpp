@@ -1,6 +1,6 @@
-#include "harness/verdict_json.h"
+#include "tasks/grading/verdict_json.h"
 
-namespace r1lab::harness {
+namespace r1lab::grading {
 
 nlohmann::json verdict_to_json(const grading::Verdict& v) {
   nlohmann::json j = {{"verdict", grading::verdict_kind_name(v.kind)}, {"extracted", v.extracted},
@@ -14,4 +14,4 @@ grading::Verdict verdict_from_json(const nlohmann::json& j) {
           j.at("canonical").get<std::string>(), j.at("reason").get<std::string>(), j.value("status", "")};
 }
 
-}  // namespace r1lab::harness
+}  // namespace r1lab::grading

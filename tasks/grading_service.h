@@ -1,11 +1,14 @@
-// harness/grading_service.h — grading while generation runs, in a process of its own.
+// tasks/grading_service.h — grading while generation runs, in a process of its own.
 //
-// `r1lab eval` receives samples on a network thread and must grade them as they arrive, in forked
-// workers with hard deadlines (grading_pool.h). Forking from a process that runs threads is unsafe (a
-// lock held by another thread stays held in the child forever), so the service forks one grading
-// process up front, before any thread starts; that process is single-threaded, takes jobs from a pipe in
-// batches and grades each batch with the worker pool. Jobs and verdicts cross pipes as length-prefixed
-// frames; two threads in the caller feed and drain them, so submit() only queues.
+// `r1lab eval` receives samples on a network thread, and GRPO rollouts come from a sampling loop; both
+// must grade them as they arrive, with Task::grade, in forked workers with hard deadlines
+// (grading/grading_pool.h), so that evaluation and rewards can never disagree. Forking from a process
+// that runs threads is unsafe (a lock held by another thread stays held in the child forever), so the
+// service forks one grading process up front, before any thread starts and before any model is loaded
+// (a forked child must not inherit a CUDA context or hold on to the weights); that process is
+// single-threaded, takes jobs from a pipe in batches and grades each batch with the worker pool. Jobs and
+// verdicts cross pipes as length-prefixed frames; two threads in the caller feed and drain them, so
+// submit() only queues.
 // The grading process dies with its parent (PR_SET_PDEATHSIG): a killed run leaves nothing behind.
 #pragma once
 
@@ -18,14 +21,15 @@
 #include <thread>
 #include <vector>
 
+#include "tasks/grading/verdict.h"
 #include "tasks/task.h"
 
-namespace r1lab::harness {
+namespace r1lab::tasks {
 
 struct GradingTaskSpec {
-  const tasks::Task* task = nullptr;
-  tasks::GradingConfig config;
-  std::chrono::milliseconds hard_deadline{10000};
+  const Task* task = nullptr;                        // loaded; must outlive the service
+  GradingConfig config;
+  std::chrono::milliseconds hard_deadline{10000};    // per grading call, then the worker is killed
 };
 
 struct GradeJob {
@@ -40,14 +44,15 @@ struct GradeOutcome {
   std::uint32_t task = 0;
   std::uint32_t problem = 0;
   std::uint64_t sample = 0;
-  std::string verdict_json;     // verdict_json.h; a timeout verdict when the worker was killed
+  grading::Verdict verdict;     // a timeout verdict when the worker was killed or died
   double milliseconds = 0;
 };
 
 class GradingService {
  public:
-  // Forks the grading process now: call it before starting any thread. fds_to_close are closed in it
-  // (the run directory's lock, which must die with this process).
+  // Forks the grading process now: call it before starting any thread or loading any model. workers: the
+  // pool's worker processes (0: every core). fds_to_close are closed in it (the run directory's lock,
+  // which must die with this process).
   GradingService(std::vector<GradingTaskSpec> specs, int workers, std::vector<int> fds_to_close);
   ~GradingService();
   GradingService(const GradingService&) = delete;
@@ -63,7 +68,8 @@ class GradingService {
   void finish();
   // Kills the grading process now; jobs not yet graded are dropped.
   void abort();
-  // Why the grading process stopped early ("" while it is fine).
+  // Why the grading process stopped early ("" while it is fine): it stopped taking jobs, or died with jobs
+  // outstanding (which then never come back; abort() and rerun).
   std::string failure() const;
 
  private:
@@ -79,10 +85,11 @@ class GradingService {
   std::size_t queued_bytes_ = 0;
   std::size_t outstanding_ = 0;
   bool closing_ = false;
+  bool aborted_ = false;
   std::vector<GradeOutcome> finished_;
   std::string failure_;
   std::thread writer_;
   std::thread reader_;
 };
 
-}  // namespace r1lab::harness
+}  // namespace r1lab::tasks
