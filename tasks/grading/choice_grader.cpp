@@ -37,6 +37,64 @@ std::size_t skip_decoration(std::string_view s, std::size_t i) {
   return i;
 }
 
+bool is_word_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '\''; }
+
+// An upper-case letter in A..last that stands alone: no word character on either side. "(C)" and "C," do.
+bool standalone_letter_at(std::string_view s, std::size_t i, char last) {
+  if (i >= s.size() || s[i] < 'A' || s[i] > last) return false;
+  if (i > 0 && is_word_char(s[i - 1])) return false;
+  return i + 1 >= s.size() || !is_word_char(s[i + 1]);
+}
+
+// The letter a committing phrase names: "answer"/"option"/"choice", then at most four lower-case words
+// among which "is" or "be" ("is", "must be", "is clearly", "is therefore"), then the letter, with only
+// spaces, '(' and '*' around it. Without the verb a letter is only named ("option B is wrong"); "not" ends
+// the phrase ("the answer is not A" commits to nothing).
+std::optional<char> letter_after_phrase(std::string_view region, std::string_view lower, std::size_t at, char last) {
+  std::size_t i = at;
+  bool copula = false;
+  for (int words = 0; words <= 4; ++words) {
+    while (i < region.size() && (region[i] == ' ' || region[i] == '(' || region[i] == '*')) ++i;
+    if (standalone_letter_at(region, i, last)) return copula ? std::optional<char>(region[i]) : std::nullopt;
+    std::size_t end = i;
+    while (end < region.size() && std::islower(static_cast<unsigned char>(region[end]))) ++end;
+    std::string_view word = lower.substr(i, end - i);
+    if (end == i || word == "not") return std::nullopt;
+    copula = copula || word == "is" || word == "be";
+    i = end;
+  }
+  return std::nullopt;
+}
+
+std::optional<char> last_committing_phrase(std::string_view region, std::string_view lower, char last) {
+  std::optional<char> found;
+  std::size_t found_at = 0;
+  for (std::string_view keyword : {"answer", "option", "choice"}) {
+    for (std::size_t at = lower.find(keyword); at != std::string_view::npos; at = lower.find(keyword, at + 1)) {
+      if (at > 0 && is_word_char(lower[at - 1])) continue;
+      std::size_t after = at + keyword.size();
+      if (after < lower.size() && lower[after] == 's') ++after;   // "options"
+      if (after < lower.size() && is_word_char(lower[after])) continue;
+      auto letter = letter_after_phrase(region, lower, after, last);
+      if (letter && (!found || at >= found_at)) found = letter, found_at = at;
+    }
+  }
+  return found;
+}
+
+// The last line, when it opens with the letter: "C. It cannot be B", "(C) because ...", "C: ...".
+std::optional<char> leading_letter_of_last_line(std::string_view region, char last) {
+  std::size_t end = region.find_last_not_of(" \t\r\n");
+  if (end == std::string_view::npos) return std::nullopt;
+  std::size_t start = region.rfind('\n', end);
+  start = start == std::string_view::npos ? 0 : start + 1;
+  while (start < end && (region[start] == ' ' || region[start] == '*' || region[start] == '(')) ++start;
+  if (!standalone_letter_at(region, start, last) || start + 1 > end) return std::nullopt;
+  char after = region[start + 1];
+  if (after == '.' || after == ')' || after == ':') return region[start];
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::optional<char> extract_choice_letter(std::string_view region, char last_letter) {
@@ -56,7 +114,13 @@ std::optional<char> extract_choice_letter(std::string_view region, char last_let
     }
     if (at == 0) break;
   }
-  // Else a final standalone letter: the last non-decoration character of the region.
+  // Else the letter a committing phrase names, the last such phrase ("the answer is clearly C, not A or D").
+  if (auto letter = last_committing_phrase(region, lower, last_letter)) return letter;
+  // Else a last line that opens with the letter ("C. It cannot be B").
+  if (auto letter = leading_letter_of_last_line(region, last_letter)) return letter;
+  // Else a final standalone letter: the last non-decoration character of the region, unless negated
+  // ("... so it is not A.").
+
   std::size_t end = region.size();
   while (end > 0) {
     char c = region[end - 1];
@@ -68,8 +132,12 @@ std::optional<char> extract_choice_letter(std::string_view region, char last_let
   if (end == 0) return std::nullopt;
   char c = region[end - 1];
   bool standalone = end < 2 || !std::isalnum(static_cast<unsigned char>(region[end - 2])) || region[end - 2] == '(';
-  if (c >= 'A' && c <= last_letter && standalone) return c;
-  return std::nullopt;
+  if (c < 'A' || c > last_letter || !standalone) return std::nullopt;
+  std::size_t word_end = end - 1;
+  while (word_end > 0 && !is_word_char(region[word_end - 1])) --word_end;
+  if (word_end >= 3 && lower.substr(word_end - 3, 3) == "not" && (word_end == 3 || !is_word_char(lower[word_end - 4])))
+    return std::nullopt;
+  return c;
 }
 
 Verdict grade_choice(std::string_view completion, const std::array<int, 4>& permutation, int correct_original,

@@ -1,7 +1,11 @@
 // tasks/grading/choice_grader.h — multiple-choice answers (GPQA).
 //
 // Extraction: the last `Answer: X` (case-insensitive; tolerant of markdown bold, parentheses, $, \boxed{X},
-// \text{X} and a lower-case letter), else the last standalone letter A..D at the end of the answer region.
+// \text{X} and a lower-case letter); else the letter after the last committing phrase ("answer", "option"
+// or "choice", up to four lower-case words with "is" or "be" among them, the letter: "the answer is clearly
+// C, not A or D"; "not" before the letter commits to nothing); else a last line that opens with the letter ("C. It cannot be B"); else a
+// standalone letter A..D at the very end of the answer region, unless "not" precedes it. In prose only an
+// upper-case letter counts (a lower-case "a" is an article).
 // The letter is then mapped back through the sample's permutation to the original choice.
 #pragma once
 

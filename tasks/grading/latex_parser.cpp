@@ -286,7 +286,7 @@ class Parser {
 
   NodePtr parse_term() {
     DepthGuard guard(*this);
-    NodePtr left = parse_unary();
+    NodePtr left = parse_mixed_number(parse_unary());
     while (true) {
       if (at_char("*") || at_command("cdot") || at_command("times")) {
         ++pos_;
@@ -300,6 +300,37 @@ class Parser {
         return left;
       }
     }
+  }
+
+  static bool is_integer_literal(const Node& node) {
+    return node.kind == NodeKind::number && node.text.find_first_not_of("0123456789") == std::string::npos;
+  }
+
+  // A mixed number: an integer written directly before a fraction of two integers, 3\frac{1}{4} = 13/4
+  // (MATH writes `1\frac{4}{5}` and `137 \frac{1}{2}`, and so do models). Only as the first factor of a
+  // term: after an operator (3\cdot\frac14), after a letter (x\frac12) or before a non-numeric fraction
+  // (2\frac{x}{3}) juxtaposition stays a product. -3\frac14 is -(3 + 1/4).
+  NodePtr parse_mixed_number(NodePtr whole) {
+    const Node* integer = whole.get();
+    if (integer->kind == NodeKind::negate && integer->children.size() == 1) integer = integer->children[0].get();
+    if (!is_integer_literal(*integer) || !at_command("frac")) return whole;
+    std::size_t start = pos_;
+    std::vector<Token> tokens = tokens_;   // \frac12 splits a token while parsing; undone below if not mixed
+    ++pos_;
+    NodePtr numerator = parse_fraction_argument();
+    NodePtr denominator = parse_fraction_argument();
+    if (!is_integer_literal(*numerator) || !is_integer_literal(*denominator) || at_char("^")) {
+      tokens_ = std::move(tokens);
+      pos_ = start;
+      return whole;
+    }
+    auto fraction = make2(NodeKind::divide, std::move(numerator), std::move(denominator));
+    if (whole->kind == NodeKind::negate) {
+      NodePtr magnitude = std::move(whole->children[0]);
+      whole->children[0] = make2(NodeKind::add, std::move(magnitude), std::move(fraction));
+      return whole;
+    }
+    return make2(NodeKind::add, std::move(whole), std::move(fraction));
   }
 
   NodePtr parse_unary() {

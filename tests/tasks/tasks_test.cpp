@@ -1,6 +1,7 @@
 // Tasks on the real data in ../shared/data: counts, stable ids, answers, prompts, checksums.
 #include <gtest/gtest.h>
 
+#include <map>
 #include <set>
 
 #include "tasks/registry.h"
@@ -35,6 +36,26 @@ TEST(Tasks, AnswersInTheDatasetsFormats) {
   EXPECT_EQ(padded.size(), 7u);  // "025", "073", ... compared as integers
   EXPECT_EQ(loaded("amc23")->problems()[0].reference, "27");  // 27.0 in the file
   EXPECT_EQ(loaded("aime25")->problems()[15].id, "2025-II-1");
+}
+
+TEST(Tasks, MixedNumberReferencesOfMath500AreGradedBothWays) {
+  // MATH-500 writes two references as mixed numbers; read as products they would accept the wrong value.
+  auto task = loaded("math500");
+  GradingConfig config;
+  config.math.think_policy = grading::ThinkPolicy::none;
+  std::map<std::string, const Problem*> by_id;
+  for (const auto& p : task->problems()) by_id[p.id] = &p;
+  auto correct = [&](const std::string& id, const std::string& answer) {
+    return task->grade(*by_id.at(id), 0, "\\boxed{" + answer + "}", "", config).is_correct();
+  };
+  EXPECT_TRUE(correct("test/geometry/826.json", "1\\frac{4}{5}"));
+  EXPECT_TRUE(correct("test/geometry/826.json", "\\frac{9}{5}"));
+  EXPECT_TRUE(correct("test/geometry/826.json", "1.8"));
+  EXPECT_FALSE(correct("test/geometry/826.json", "\\frac{4}{5}"));
+  EXPECT_TRUE(correct("test/algebra/2470.json", "137\\frac12"));
+  EXPECT_TRUE(correct("test/algebra/2470.json", "137.5"));
+  EXPECT_TRUE(correct("test/algebra/2470.json", "\\frac{275}{2}"));
+  EXPECT_FALSE(correct("test/algebra/2470.json", "68.5"));
 }
 
 TEST(Tasks, MathPromptFollowsThePaper) {
