@@ -5,31 +5,18 @@
 namespace r1lab::trainer {
 
 BuiltinBackend::BuiltinBackend(const harness::LocalBackendOptions& options) : options_(options) {
-  tokenizer_ = tokenizer::BpeTokenizer::load(options.model_dir);
-  if (options.chat) chat_format_ = tokenizer::load_chat_format(options.model_dir, options.chat_template);
-  model_ = CausalLM::load(options.model_dir, {at::Device(options.device), options.dtype});
+  loaded_ = LoadedModel::load(options.model_dir, {options.device, options.dtype, options.chat_template,
+                                                  options.chat ? ChatTemplateUse::required : ChatTemplateUse::none});
 }
 
-std::string BuiltinBackend::describe() const {
-  std::string dtype = dtype_name(model_->dtype());
-  return "builtin " + options_.model_dir + " device=" + options_.device + " dtype=" + dtype +
-         (options_.chat ? " chat-template=" + std::string(tokenizer::chat_template_name(chat_format_.chat_template)) : " completions");
-}
+std::string BuiltinBackend::describe() const { return "builtin " + loaded_->describe(); }
 
 std::vector<std::int64_t> BuiltinBackend::prompt_ids(const harness::GenerationRequest& request) const {
-  std::string text;
-  tokenizer::EncodeOptions encode{.parse_special = true, .add_special = false};
-  if (options_.chat) {
-    std::vector<tokenizer::ChatTurn> turns;
-    if (request.messages.empty()) turns.push_back({"user", request.prompt});
-    for (const auto& m : request.messages) turns.push_back({m.role, m.content});
-    text = tokenizer::render_chat(chat_format_, turns, /*add_generation_prompt=*/true);
-  } else {
-    text = request.prompt;
-    encode.add_special = true;   // a completion prompt gets the BOS the model was trained with
-  }
-  auto ids = tokenizer_->encode(text, encode);
-  return {ids.begin(), ids.end()};
+  if (!options_.chat) return loaded_->completion_prompt_ids(request.prompt);
+  std::vector<tokenizer::ChatTurn> turns;
+  if (request.messages.empty()) turns.push_back({"user", request.prompt});
+  for (const auto& m : request.messages) turns.push_back({m.role, m.content});
+  return loaded_->chat_prompt_ids(turns);
 }
 
 std::vector<GenerationSpec> BuiltinBackend::sample_specs(const harness::GenerationRequest& request, std::int64_t top_k,
@@ -49,7 +36,7 @@ std::vector<GenerationSpec> BuiltinBackend::sample_specs(const harness::Generati
 }
 
 void BuiltinBackend::run(harness::RequestSource& source, harness::ResultSink& sink, const std::atomic<bool>& stop) {
-  Engine engine(*model_, *tokenizer_);
+  Engine engine(loaded_->model(), loaded_->tokenizer());
   while (!stop.load()) {
     // Gather requests until the batch is full or the source has none for now.
     std::vector<harness::GenerationRequest> requests;

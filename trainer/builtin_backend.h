@@ -7,10 +7,8 @@
 #include <memory>
 
 #include "harness/local_backend.h"
-#include "tokenizer/bpe_tokenizer.h"
-#include "tokenizer/chat_template.h"
-#include "trainer/causal_lm.h"
 #include "trainer/engine.h"
+#include "trainer/loaded_model.h"
 
 namespace r1lab::trainer {
 
@@ -27,14 +25,11 @@ class BuiltinBackend : public harness::GenerationBackend {
   // (sample_seed). top_k and ignore_eos are not in the harness's request (generate sets them).
   std::vector<GenerationSpec> sample_specs(const harness::GenerationRequest& request, std::int64_t top_k = 0,
                                            bool ignore_eos = false) const;
-  const CausalLM& model() const { return *model_; }
-  const tokenizer::BpeTokenizer& tokenizer() const { return *tokenizer_; }
+  const LoadedModel& loaded() const { return *loaded_; }
 
  private:
   harness::LocalBackendOptions options_;
-  std::unique_ptr<tokenizer::BpeTokenizer> tokenizer_;
-  tokenizer::ChatFormat chat_format_;
-  std::unique_ptr<CausalLM> model_;
+  std::unique_ptr<LoadedModel> loaded_;
 };
 
 

@@ -75,7 +75,7 @@ void run_generate(const harness::GenerateOptions& flags) {
     lines.push_back(parse_line(line, index, flags.input == "-" ? "stdin" : flags.input, flags));
   }
 
-  Engine engine = Engine(backend.model(), backend.tokenizer());
+  Engine engine(backend.loaded().model(), backend.loaded().tokenizer());
   std::size_t sequences_done = 0, tokens_done = 0;
   double generate_seconds = 0;
   // Lines are generated in batches of at most max_batch samples and written as each batch finishes.

@@ -7,6 +7,8 @@
 #include <cstring>
 #include <numeric>
 
+#include "trainer/losses.h"
+
 namespace r1lab::trainer {
 namespace {
 
@@ -164,7 +166,6 @@ SampledTokens sample_next_tokens(const at::Tensor& logits_in, const std::vector<
   for (std::size_t r = 0; r < rows.size(); ++r) inverse_temperature[r] = rows[r].temperature > 0 ? static_cast<float>(1.0 / rows[r].temperature) : 1.0f;
   at::Tensor probs = at::softmax(logits * at::tensor(inverse_temperature).to(logits.device()).unsqueeze(1), -1).to(at::kCPU).contiguous();
   at::Tensor greedy = logits.argmax(-1).to(at::kCPU);
-  at::Tensor log_normaliser = at::logsumexp(logits, -1).to(at::kCPU).contiguous();
   const float* p = probs.data_ptr<float>();
   const std::int64_t* greedy_ids = greedy.data_ptr<std::int64_t>();
 
@@ -179,12 +180,11 @@ SampledTokens sample_next_tokens(const at::Tensor& logits_in, const std::vector<
                              : draw(p + r * V, V, s, sample_uniform(s.seed, steps[static_cast<std::size_t>(r)]), histogram, scratch);
     }
   });
-  // log p(token) under the model: logit - logsumexp(logits).
+  // log p(token) under the model itself (temperature 1, as vLLM reports it), by the function the trainer
+  // scores rollouts with.
   at::Tensor chosen = at::tensor(out.tokens, at::TensorOptions().dtype(at::kLong)).to(logits.device());
-  at::Tensor chosen_logits = logits.gather(1, chosen.unsqueeze(1)).squeeze(1).to(at::kCPU).contiguous();
-  for (std::int64_t r = 0; r < R; ++r) {
-    out.logprobs[static_cast<std::size_t>(r)] = chosen_logits.data_ptr<float>()[r] - log_normaliser.data_ptr<float>()[r];
-  }
+  at::Tensor logprobs = token_logprobs(logits, chosen).to(at::kCPU).contiguous();
+  std::copy(logprobs.data_ptr<float>(), logprobs.data_ptr<float>() + R, out.logprobs.begin());
   return out;
 }
 
