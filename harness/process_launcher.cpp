@@ -94,8 +94,12 @@ int run_local_ranks(int ranks, int argc, char** argv) {
       break;
     }
     --running;
-    for (auto& child : children) {
-      if (child == done) child = -1;
+    int rank = -1;
+    for (std::size_t r = 0; r < children.size(); ++r) {
+      if (children[r] == done) {
+        children[r] = -1;
+        rank = static_cast<int>(r);
+      }
     }
     int code = exit_code(status);
     if (code != 0 && result == 0) {
@@ -103,7 +107,9 @@ int run_local_ranks(int ranks, int argc, char** argv) {
       if (!stopping) {
         // One rank failed: the others would wait for it in their next collective. Stop them.
         stopping = true;
-        std::cerr << "r1lab: a rank exited with " << code << "; stopping the other ranks\n";
+        std::cerr << "r1lab: rank " << rank << " exited with " << code
+                  << (WIFSIGNALED(status) ? " (killed by signal " + std::to_string(WTERMSIG(status)) + ")" : std::string())
+                  << "; stopping the other ranks\n";
         for (pid_t child : children) {
           if (child > 0) ::kill(child, SIGKILL);
         }

@@ -15,18 +15,29 @@ AdamW::AdamW(at::Tensor master, std::int64_t begin, std::int64_t decayed_numel, 
   decayed_ = std::clamp<std::int64_t>(decayed_numel - begin, 0, master_.numel());
 }
 
-void AdamW::step(const at::Tensor& grad, double lr) {
+void AdamW::step(const at::Tensor& grad, double lr, double grad_scale) {
   at::NoGradGuard no_grad;
   ++steps_;
   const AdamWSettings& s = settings_;
-  if (s.weight_decay != 0 && decayed_ > 0) master_.narrow(0, 0, decayed_).mul_(1 - lr * s.weight_decay);
-  exp_avg_.lerp_(grad, 1 - s.beta1);
-  exp_avg_sq_.mul_(s.beta2).addcmul_(grad, grad, 1 - s.beta2);
   const double bias_correction1 = 1 - std::pow(s.beta1, static_cast<double>(steps_));
   const double bias_correction2 = 1 - std::pow(s.beta2, static_cast<double>(steps_));
   const double step_size = lr / bias_correction1;
-  at::Tensor denom = (exp_avg_sq_.sqrt() / std::sqrt(bias_correction2)).add_(s.eps);
-  master_.addcdiv_(exp_avg_, denom, -step_size);
+  // 64 Mi elements: 256 MiB per fp32 temporary. A multiple of every vector width, so each chunk is
+  // computed exactly as the same elements of one whole-tensor pass would be.
+  constexpr std::int64_t kChunk = std::int64_t{1} << 26;
+  const std::int64_t n = master_.numel();
+  for (std::int64_t begin = 0; begin < n; begin += kChunk) {
+    const std::int64_t length = std::min(kChunk, n - begin);
+    at::Tensor master = master_.narrow(0, begin, length), m = exp_avg_.narrow(0, begin, length), v = exp_avg_sq_.narrow(0, begin, length);
+    at::Tensor g = grad.narrow(0, begin, length).to(at::kFloat);
+    if (grad_scale != 1.0) g = g * grad_scale;
+    const std::int64_t decayed = std::clamp<std::int64_t>(decayed_ - begin, 0, length);
+    if (s.weight_decay != 0 && decayed > 0) master.narrow(0, 0, decayed).mul_(1 - lr * s.weight_decay);
+    m.lerp_(g, 1 - s.beta1);
+    v.mul_(s.beta2).addcmul_(g, g, 1 - s.beta2);
+    at::Tensor denom = (v.sqrt() / std::sqrt(bias_correction2)).add_(s.eps);
+    master.addcdiv_(m, denom, -step_size);
+  }
 }
 
 double lr_multiplier(const std::string& schedule, std::int64_t step, std::int64_t warmup, std::int64_t total) {

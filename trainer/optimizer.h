@@ -24,8 +24,11 @@ class AdamW {
   // `master`: the fp32 weights this optimizer updates (elements [begin, begin + numel) of the flat
   // buffer); `decayed_numel`: where decay stops, in flat-buffer elements.
   AdamW(at::Tensor master, std::int64_t begin, std::int64_t decayed_numel, AdamWSettings settings);
-  // One update with `grad` (fp32, same size as master) at learning rate `lr`.
-  void step(const at::Tensor& grad, double lr);
+  // One update with `grad` (same size as master; fp32, or the model's bf16 gradient) multiplied by
+  // `grad_scale` (the clipping factor), at learning rate `lr`. It runs over chunks, so the fp32
+  // temporaries (the gradient's fp32 copy, Adam's denominator) stay small however large the shard is;
+  // every operation is elementwise, so the result is the same as one pass.
+  void step(const at::Tensor& grad, double lr, double grad_scale = 1.0);
 
   at::Tensor& master() { return master_; }
   at::Tensor& exp_avg() { return exp_avg_; }

@@ -27,10 +27,9 @@
 
 #include "harness/atomic_file.h"
 #include "harness/run_lock.h"
-#include "tokenizer/bpe_tokenizer.h"
-#include "tokenizer/chat_template.h"
 #include "trainer/checkpoint.h"
 #include "trainer/distributed.h"
+#include "trainer/loaded_model.h"
 #include "trainer/losses.h"
 #include "trainer/optimizer.h"
 #include "trainer/sft_batches.h"
@@ -68,14 +67,23 @@ void claim_run_folder(const fs::path& out, const harness::SftOptions& options, b
   if (write) harness::write_file_atomically(config_file, harness::sft_options_to_json(options).dump(2) + "\n");
 }
 
-// After a ZeRO-1 update every rank has its own range of the new weights: gather all of them.
-void gather_parameters(CausalLM& model, const at::Tensor& master, at::Tensor& gather_input, at::Tensor& gather_output,
+// After a ZeRO-1 update every rank has its own range of the new weights: gather all of them. The
+// buffers are the step's gradient buffers, free by now (the shard's gradient is applied and the padded
+// gradient buffer is zeroed before the next backward), so the gather costs no memory of its own.
+void gather_parameters(CausalLM& model, const at::Tensor& master, at::Tensor& shard_buffer, at::Tensor& padded_buffer,
                        ProcessGroup& group) {
   at::NoGradGuard no_grad;
-  gather_input.zero_();
-  gather_input.narrow(0, 0, master.numel()).copy_(master);
-  group.all_gather(gather_input, gather_output);
-  model.flat_parameters().copy_(gather_output.narrow(0, 0, model.flat_parameters().numel()));
+  shard_buffer.zero_();
+  shard_buffer.narrow(0, 0, master.numel()).copy_(master);
+  group.all_gather(shard_buffer, padded_buffer);
+  model.flat_parameters().copy_(padded_buffer.narrow(0, 0, model.flat_parameters().numel()));
+}
+
+// The squared L2 norm in fp32 and without an fp32 copy of a bf16 gradient.
+double squared_norm(const at::Tensor& grad) {
+  if (grad.scalar_type() == at::kFloat) return grad.pow(2).sum().item<double>();
+  const double norm = at::linalg_vector_norm(grad, 2, std::nullopt, false, at::kFloat).item<double>();
+  return norm * norm;
 }
 
 // Where this rank's optimizer works in the flat buffer: everything, or under ZeRO-1 one of world_size
@@ -128,20 +136,16 @@ void run_train_sft(const harness::SftOptions& o) {
   claim_run_folder(out, o, main_rank);
 
   const std::string dtype = o.dtype == "auto" ? (device.is_cuda() ? "bfloat16" : "float32") : o.dtype;
-  std::unique_ptr<CausalLM> model = CausalLM::load(o.model_dir, {device, dtype});
+  // Conversations need the chat template; plain text (--loss-on all) trains without one.
+  const auto loaded = LoadedModel::load(o.model_dir, {device.str(), dtype, o.chat_template,
+                                                      o.loss_on == "all" ? ChatTemplateUse::if_present : ChatTemplateUse::required});
+  CausalLM* const model = &loaded->model();
   const ModelConfig& config = model->config();
   // The saved model keeps the dtype it came in (fp32 master weights go into the trainer state otherwise).
   const at::ScalarType save_dtype = dtype_from_name(config.torch_dtype);
-  auto tokenizer = tokenizer::BpeTokenizer::load(o.model_dir);
-  std::optional<tokenizer::ChatFormat> chat;
-  try {
-    chat = tokenizer::load_chat_format(o.model_dir, o.chat_template);
-  } catch (const std::exception& e) {
-    if (o.loss_on != "all") throw;   // plain text needs no template; conversations say so when they come
-  }
   SftDataOptions data_options{o.loss_on == "all", o.max_seq_len, o.truncate,
                               config.eos_token_ids.empty() ? -1 : config.eos_token_ids.front()};
-  const SftDataset data = load_sft_data(o.data, *tokenizer, chat ? &*chat : nullptr, data_options);
+  const SftDataset data = load_sft_data(o.data, loaded->tokenizer(), loaded->chat(), data_options);
   const std::int64_t total_steps = o.max_steps > 0 ? o.max_steps : steps_per_epoch(data.examples.size(), o.batch_size) * o.epochs;
 
   // Parameters, gradients and the optimizer share the flat layout of the parameter table. The gradient
@@ -155,8 +159,6 @@ void run_train_sft(const harness::SftOptions& o) {
   at::Tensor master = separate_master ? own_parameters.to(at::kFloat).clone() : own_parameters;
   AdamW optimizer(master, range.begin, model->parameter_table().decayed_numel(), {o.adam_beta1, o.adam_beta2, o.adam_eps, o.weight_decay});
   at::Tensor shard_grad = range.sharded ? at::zeros({range.shard}, grad_buffer.options()) : at::Tensor();
-  at::Tensor gather_input = range.sharded ? at::zeros({range.shard}, grad_buffer.options()) : at::Tensor();
-  at::Tensor gather_output = range.sharded ? at::zeros({range.padded}, grad_buffer.options()) : at::Tensor();
   const double optimizer_state_mib = static_cast<double>((separate_master ? 3 : 2) * range.length * 4) / (1024.0 * 1024.0);
 
   std::int64_t step = 0, skipped_steps = 0;
@@ -172,7 +174,7 @@ void run_train_sft(const harness::SftOptions& o) {
       at::NoGradGuard no_grad;
       own_parameters.copy_(master);
     }
-    if (range.sharded) gather_parameters(*model, master, gather_input, gather_output, *group);
+    if (range.sharded) gather_parameters(*model, master, shard_grad, grad_buffer, *group);
     step = state.at("step").get<std::int64_t>();
     cursor = {state.at("cursor").at("epoch").get<std::int64_t>(), state.at("cursor").at("index").get<std::int64_t>()};
     skipped_steps = state.value("skipped_steps", std::int64_t{0});
@@ -232,13 +234,11 @@ void run_train_sft(const harness::SftOptions& o) {
     if (range.sharded) {
       group->reduce_scatter_sum(grad_buffer, shard_grad);
       grad = shard_grad.narrow(0, 0, range.length);
-      if (separate_master) grad = grad.to(at::kFloat);
-      grad_norm = std::sqrt(group->sum(grad.pow(2).sum().item<double>()));
+      grad_norm = std::sqrt(group->sum(squared_norm(grad)));
     } else {
       group->all_reduce_sum(grad_buffer, bucket_elements);
       grad = grad_buffer.narrow(0, 0, total);
-      if (separate_master) grad = grad.to(at::kFloat);
-      grad_norm = grad.norm().item<double>();
+      grad_norm = std::sqrt(squared_norm(grad));
     }
     const double lr = o.lr * lr_multiplier(o.lr_schedule, step, o.warmup_steps, total_steps);
     bool skipped = false;
@@ -254,10 +254,9 @@ void run_train_sft(const harness::SftOptions& o) {
       ++skipped_steps;
     } else {
       at::NoGradGuard no_grad;
-      if (o.max_grad_norm > 0) grad.mul_(clip_factor(grad_norm, o.max_grad_norm));
-      optimizer.step(grad, lr);
+      optimizer.step(grad, lr, o.max_grad_norm > 0 ? clip_factor(grad_norm, o.max_grad_norm) : 1.0);
       if (range.sharded) {
-        gather_parameters(*model, master, gather_input, gather_output, *group);
+        gather_parameters(*model, master, shard_grad, grad_buffer, *group);
       } else if (separate_master) {
         own_parameters.copy_(master);
       }

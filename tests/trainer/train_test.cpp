@@ -126,7 +126,12 @@ TEST_P(TrainingForward, PackedMicroBatchedAndCheckpointedEqualThePlainStep) {
   EXPECT_NEAR(packed.loss, padded.loss, 1e-6 * padded.loss);
   EXPECT_LT(relative_error(packed.flat_grad, padded.flat_grad), 1e-6);
   EXPECT_NEAR(split.loss, padded.loss, 1e-6 * padded.loss);
-  EXPECT_LT(relative_error(split.flat_grad, padded.flat_grad), 1e-6);
+  // Three backward passes summed into one buffer add the embedding (and, tied, lm_head) gradient rows of
+  // frequent tokens in another order and through other GEMM shapes. That is rounding, but how much depends
+  // on the CPU's kernels: 1e-7 on AVX-512, 4e-7 with ATEN_CPU_CAPABILITY=avx2, 1.1e-5 measured on an AMD
+  // EPYC. A real fault (a micro-batch normalised by its own token count, attention across a document
+  // boundary, a dropped micro-batch) moves the gradient by more than 1e-2.
+  EXPECT_LT(relative_error(split.flat_grad, padded.flat_grad), 5e-5);
   EXPECT_EQ(checkpointed.loss, packed.loss);
   EXPECT_LT(relative_error(checkpointed.flat_grad, packed.flat_grad), 1e-7);
 }
@@ -361,6 +366,97 @@ TEST(TrainSft, SigtermSavesACheckpointAndTheRunResumes) {
   auto steps = metrics(out).size();
   EXPECT_TRUE(fs::exists(out / "checkpoints" / ("step-" + std::to_string(steps)) / "trainer_state.json"));
   EXPECT_LT(steps, 400u);
+}
+
+// --- data parallelism (Gloo on CPU) ---
+
+// The largest relative difference between two saved models, tensor by tensor.
+double weights_difference(const fs::path& a, const fs::path& b) {
+  SafetensorsReader x(a), y(b);
+  double worst = 0;
+  for (const std::string& name : x.names()) worst = std::max(worst, relative_error(y.tensor(name), x.tensor(name)));
+  return worst;
+}
+
+TEST(TrainSftDistributed, TwoGlooRanksReproduceOneRankAndZero1HalvesTheOptimizerState) {
+  // 20 steps of a global batch of 4: each of 2 ranks takes 2 sequences a step.
+  fs::path data = gsm8k_data(24);
+  const std::vector<std::string> settings = {"--max-steps", "20", "--batch-size", "4", "--lr", "3e-4", "--warmup-steps", "2",
+                                             "--weight-decay", "0.1", "--max-grad-norm", "1.0", "--seed", "3"};
+  auto with = [&](const fs::path& out, std::vector<std::string> extra) {
+    auto argv = sft_command(data, out, settings);
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return argv;
+  };
+  fs::path one = work_folder() / "dp_one", zero1 = work_folder() / "dp_zero1", replicated = work_folder() / "dp_replicated",
+           torchrun = work_folder() / "dp_torchrun";
+  ASSERT_EQ(run_program(with(one, {})), 0);
+  ASSERT_EQ(run_program(with(zero1, {"--nproc", "2"})), 0);
+  ASSERT_EQ(run_program(with(replicated, {"--nproc", "2", "--no-zero1"})), 0);
+  // torchrun sets the launcher variables itself (and OMP_NUM_THREADS=1).
+  std::vector<std::string> launcher = {R1LAB_PYTHON, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2", "--no-python"};
+  auto ranks = with(torchrun, {});
+  launcher.insert(launcher.end(), ranks.begin(), ranks.end());
+  ASSERT_EQ(run_program(launcher), 0);
+
+  auto reference = metrics(one);
+  ASSERT_EQ(reference.size(), 20u);
+  for (const fs::path& run : {zero1, replicated, torchrun}) {
+    auto steps = metrics(run);
+    ASSERT_EQ(steps.size(), 20u) << run;
+    for (std::size_t i = 0; i < steps.size(); ++i) {
+      EXPECT_EQ(steps[i]["world_size"], 2) << run;
+      EXPECT_EQ(steps[i]["loss_tokens"], reference[i]["loss_tokens"]) << run << " step " << i + 1;
+      const double want = reference[i]["loss"].get<double>();
+      EXPECT_LT(std::abs(steps[i]["loss"].get<double>() - want) / want, 1e-6) << run << " step " << i + 1;
+    }
+    // The gradient of two ranks is a sum in another order, equal to rounding (the losses above agree to
+    // 1e-6 for 20 steps). The weights drift further than the losses: Adam divides each update by sqrt(v),
+    // which turns a rounding-level gradient difference into a relative update difference of the same size
+    // on small coordinates, and 20 steps add them up. Measured 5e-6 on x86 CPUs; a real divergence (a
+    // wrong shard, a missed all-reduce) is > 1e-2.
+    const double drift = weights_difference(one / "final", run / "final");
+    EXPECT_LT(drift, 5e-5) << run;
+    RecordProperty("weights_difference_" + run.filename().string(), std::to_string(drift));
+  }
+  // Sharded AdamW: each of 2 ranks holds half the moments (up to one element of padding).
+  const double whole = reference.back()["optimizer_state_mib"].get<double>();
+  EXPECT_NEAR(metrics(zero1).back()["optimizer_state_mib"].get<double>(), whole / 2, 1e-3);
+  EXPECT_NEAR(metrics(replicated).back()["optimizer_state_mib"].get<double>(), whole, 1e-9);
+  std::cout << "optimizer state per rank: 1 rank " << whole << " MiB, 2 ranks ZeRO-1 "
+            << metrics(zero1).back()["optimizer_state_mib"].get<double>() << " MiB\n";
+}
+
+// The pids of a process's children (Linux /proc).
+std::vector<pid_t> children_of(pid_t parent) {
+  std::ifstream in("/proc/" + std::to_string(parent) + "/task/" + std::to_string(parent) + "/children");
+  std::vector<pid_t> pids;
+  for (pid_t pid; in >> pid;) pids.push_back(pid);
+  return pids;
+}
+
+TEST(TrainSftDistributed, ARankThatDiesStopsEveryRankAndTheSameCommandResumes) {
+  fs::path data = gsm8k_data(12), out = work_folder() / "dp_died", log = work_folder() / "dp_died.txt";
+  auto command = sft_command(data, out, {"--max-steps", "60", "--batch-size", "2", "--lr", "1e-4", "--save-every", "2", "--nproc", "2"});
+  {
+    r1lab::testing::ChildProcess launcher(command, log.string(), "/dev/null");
+    for (int i = 0; i < 600 && metrics(out).size() < 3; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    auto ranks = children_of(launcher.pid());
+    ASSERT_EQ(ranks.size(), 2u);
+    ::kill(ranks[1], SIGKILL);
+    EXPECT_EQ(launcher.wait(), 128 + SIGKILL);   // it returns: rank 0 is not left blocked in a collective
+    for (pid_t rank : ranks) EXPECT_NE(::kill(rank, 0), 0) << "rank " << rank << " still runs";
+    EXPECT_NE(file_bytes(log).find("rank 1 exited with 137 (killed by signal 9); stopping the other ranks"), std::string::npos)
+        << file_bytes(log);
+  }
+  const std::size_t before = metrics(out).size();
+  ASSERT_LT(before, 60u);
+  fs::path log2 = work_folder() / "dp_resumed.txt";
+  ASSERT_EQ(run_program(command, "/dev/null", log2.string()), 0);
+  EXPECT_NE(file_bytes(log2).find("resuming"), std::string::npos) << file_bytes(log2);
+  auto steps = metrics(out);
+  ASSERT_EQ(steps.size(), 60u);
+  for (std::size_t i = 0; i < steps.size(); ++i) EXPECT_EQ(steps[i]["step"], i + 1);
 }
 
 }  // namespace
