@@ -1,4 +1,5 @@
 #include <iostream>
+#include <optional>
 
 #include "harness/commands.h"
 #include "reports/regression_gate.h"
@@ -10,7 +11,8 @@ void add_report_command(CLI::App& app) {
   struct Flags {
     std::vector<std::string> runs, baseline;
     std::string paper, format = "md";
-    double max_drop = -1;
+    double max_drop = -1, confidence = 0.95;
+    bool allow_missing = false;
   };
   auto flags = std::make_shared<Flags>();
   auto* command = app.add_subcommand("report", "Runs side by side (from results.json), with the paper and a regression gate");
@@ -18,23 +20,36 @@ void add_report_command(CLI::App& app) {
   command->add_option("--paper", flags->paper, "Add the paper's table: table2, table5 or table6")
       ->check(CLI::IsMember({"table2", "table5", "table6"}));
   command->add_option("--format", flags->format, "md, csv or html")->check(CLI::IsMember({"md", "csv", "html"}));
-  command->add_option("--baseline", flags->baseline, "Baseline run directories for the gate");
-  command->add_option("--max-drop", flags->max_drop, "Gate: fail when a metric drops by more than this many points beyond noise");
+  // One path per --baseline (repeat it, or separate with commas), so it never swallows the runs after it.
+  command->add_option("--baseline", flags->baseline, "Baseline run directory for the gate, one per task (repeatable)")
+      ->expected(1)->allow_extra_args(false)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)->delimiter(',');
+  command->add_option("--max-drop", flags->max_drop, "Gate: fail when a metric drops by more than this many points beyond noise")
+      ->check(CLI::NonNegativeNumber);
+  command->add_option("--confidence", flags->confidence, "Gate: two-sided confidence of the noise band")
+      ->check(CLI::Range(0.5, 0.9999))->capture_default_str();
+  command->add_flag("--allow-missing", flags->allow_missing, "Gate: a baseline metric the current runs lack does not fail");
   command->callback([flags] {
-    std::vector<nlohmann::json> current;
-    for (const auto& run : flags->runs) current.push_back(reports::load_results(run));
+    std::vector<reports::LoadedRun> current;
+    std::vector<nlohmann::json> current_results;
+    for (const auto& run : flags->runs) {
+      current.push_back({run, reports::load_results(run)});
+      current_results.push_back(current.back().results);
+    }
     std::optional<std::string> paper;
     if (!flags->paper.empty()) paper = flags->paper;
-    std::cout << reports::render_table(reports::build_table(current, paper), reports::table_format_from_name(flags->format));
+    const auto format = reports::table_format_from_name(flags->format);
     if (flags->baseline.empty()) {
       if (flags->max_drop >= 0) throw std::invalid_argument("--max-drop needs --baseline");
+      std::cout << reports::render_table(reports::build_table(current_results, paper), format);
       return;
     }
     if (flags->max_drop < 0) throw std::invalid_argument("--baseline needs --max-drop (points)");
-    std::vector<nlohmann::json> baseline;
-    for (const auto& run : flags->baseline) baseline.push_back(reports::load_results(run));
-    auto decision = reports::regression_gate(baseline, current, flags->max_drop);
-    std::cout << "\n" << reports::render_gate(decision, flags->max_drop);
+    std::vector<reports::LoadedRun> baseline;
+    for (const auto& run : flags->baseline) baseline.push_back({run, reports::load_results(run)});
+    reports::GateOptions options{flags->max_drop, flags->confidence, flags->allow_missing};
+    auto decision = reports::regression_gate(baseline, current, options);   // GateError: exit 2
+    std::cout << reports::render_table(reports::build_table(current_results, paper), format) << "\n"
+              << reports::render_gate(decision, options, format);
     if (decision.failed) throw CLI::RuntimeError(1);
   });
 }

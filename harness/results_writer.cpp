@@ -138,6 +138,11 @@ nlohmann::json write_results(ResultsRequest request, const std::filesystem::path
                     VerdictKind::grader_error})
     counts[std::string(grading::verdict_kind_name(kind))] = 0;
   double slowest_ms = 0;
+  // Per-problem scores, so that a gate can compare two runs problem by problem (reports/regression_gate.h).
+  nlohmann::json per_problem = {{"id", nlohmann::json::array()}, {"pass@1", nlohmann::json::array()}};
+  const std::string cons_name = fmt::format("cons@{}", n);
+  if (n > 1) per_problem[cons_name] = nlohmann::json::array();
+  for (int k : ks) per_problem[fmt::format("pass@{}", k)] = nlohmann::json::array();
   for (std::size_t p = 0; p < problem_count; ++p) {
     const auto& list = by_problem[p];
     if (list.empty()) continue;  // partial: a problem with no samples is not scored
@@ -150,13 +155,22 @@ nlohmann::json write_results(ResultsRequest request, const std::filesystem::path
     }
     double score = metrics::pass_at_k(static_cast<std::int64_t>(list.size()), correct, 1);
     pass1.push_back(score);
-    for (int k : ks)
-      if (list.size() >= static_cast<std::size_t>(k))
+    per_problem["id"].push_back(problems[p].id);
+    per_problem["pass@1"].push_back(score);
+    for (int k : ks) {
+      nlohmann::json& column = per_problem[fmt::format("pass@{}", k)];
+      if (list.size() >= static_cast<std::size_t>(k)) {
         pass_k[k].push_back(metrics::pass_at_k(static_cast<std::int64_t>(list.size()), correct, k));
+        column.push_back(pass_k[k].back());
+      } else {
+        column.push_back(nullptr);   // partial: too few samples for this k
+      }
+    }
     if (n > 1) {
       auto vote = metrics::majority_vote(classes[p]);
       cons.push_back(vote.winning_class >= 0 &&
                      samples[list[static_cast<std::size_t>(vote.first_sample)]].verdict.is_correct() ? 1.0 : 0.0);
+      per_problem[cons_name].push_back(cons.back());
     }
     for (const auto& label : task.info().breakdown_labels) {
       auto it = problems[p].labels.find(label);
@@ -166,7 +180,7 @@ nlohmann::json write_results(ResultsRequest request, const std::filesystem::path
   nlohmann::json metric_list = nlohmann::json::array();
   metric_list.push_back(metric_json("pass@1", 1, n, metrics::mean_with_error(pass1)));
   for (int k : ks) metric_list.push_back(metric_json(fmt::format("pass@{}", k), k, n, metrics::mean_with_error(pass_k[k])));
-  if (n > 1) metric_list.push_back(metric_json(fmt::format("cons@{}", n), static_cast<int>(n), n, metrics::mean_with_error(cons)));
+  if (n > 1) metric_list.push_back(metric_json(cons_name, static_cast<int>(n), n, metrics::mean_with_error(cons)));
   nlohmann::json breakdowns = nlohmann::json::object();
   for (const auto& [label, groups] : breakdown)
     for (const auto& [group, scores] : groups) {
@@ -191,6 +205,7 @@ nlohmann::json write_results(ResultsRequest request, const std::filesystem::path
       {"samples", samples.size()},
       {"partial", partial},
       {"metrics", metric_list},
+      {"per_problem", per_problem},
       {"breakdowns", breakdowns},
       {"verdict_counts", counts},
       {"timings", {{"total_s", total_seconds}, {"grading_s", grade_seconds},

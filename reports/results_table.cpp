@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "reports/paper_tables.h"
+#include "reports/text_escape.h"
 
 namespace r1lab::reports {
 
@@ -23,24 +24,6 @@ std::string cell_text(const Cell& cell, bool with_error) {
   if (!cell.present) return "";
   if (with_error && cell.standard_error > 0) return fmt::format("{:.1f} ± {:.1f}", cell.value, cell.standard_error);
   return fmt::format("{:.1f}", cell.value);
-}
-
-std::string html_escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '<') out += "&lt;";
-    else if (c == '>') out += "&gt;";
-    else if (c == '&') out += "&amp;";
-    else out += c;
-  }
-  return out;
-}
-
-std::string csv_escape(const std::string& s) {
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 
 namespace {
@@ -171,6 +172,86 @@ TEST_F(Cli, ReportGateExitsOneOnlyOnARealRegression) {
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_NE(r.output.find("DeepSeek-R1-Zero-Qwen-32B (paper)"), std::string::npos);
   EXPECT_EQ(run("report " + (dir_ / "nothing").string()).exit_code, 2);
+  // Nothing in common between baseline and current is an error, not a pass.
+  fs::create_directories(dir_ / "other");
+  std::ofstream(dir_ / "other" / "results.json")
+      << nlohmann::json{{"model", "other"}, {"task", {{"name", "math500"}, {"version", 1}}},
+                        {"metrics", {{{"name", "pass@1"}, {"value", 0.5}, {"stderr", 0.01}, {"label", "pass@1"}}}}}.dump();
+  r = run("report " + (dir_ / "other").string() + " --baseline " + base + " --max-drop 5");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("nothing to gate"), std::string::npos) << r.output;
+  // A current run that lacks the baseline's task fails unless --allow-missing.
+  const std::string both = " --baseline " + base + "," + (dir_ / "other").string() + " --max-drop 50";
+  r = run("report " + worse + both);
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("missing: no current run of this task"), std::string::npos) << r.output;
+  EXPECT_EQ(run("report " + worse + both + " --allow-missing").exit_code, 0);
+}
+
+// The gate on real outputs: SkyThought's Qwen2.5-14B-Instruct MATH-500 file, scored as it is and with
+// answers changed, one sample per problem.
+TEST_F(Cli, ReportGateOnRealOutputsPairsProblems) {
+  const std::string shared = R1LAB_SHARED_DATA;
+  const std::string original = shared + "/model_outputs/skythought/Qwen2.5-14B-Instruct/math500.jsonl";
+  auto score = [&](const std::string& samples, const std::string& out) {
+    auto r = run("score --task math500 --samples " + samples + " --out " + (dir_ / out).string() + data());
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    return (dir_ / out).string();
+  };
+  std::string base = score(original, "base");
+  std::map<std::string, bool> correct;
+  {
+    std::ifstream verdicts(dir_ / "base" / "verdicts.jsonl");
+    for (std::string line; std::getline(verdicts, line);) {
+      auto v = nlohmann::json::parse(line);
+      correct[v["id"]] = v["correct"];
+    }
+  }
+  std::map<std::string, std::pair<std::string, std::string>> problem_by_text;   // question -> (id, answer)
+  {
+    std::ifstream problems(shared + "/math500/test.jsonl");
+    for (std::string line; std::getline(problems, line);) {
+      auto p = nlohmann::json::parse(line);
+      problem_by_text[p["problem"]] = {p["unique_id"], p["answer"]};
+    }
+  }
+  // Rewrites the file: `to_wrong` right answers become wrong, `to_right` wrong ones become the reference.
+  auto changed = [&](const std::string& name, int to_wrong, int to_right) {
+    std::ifstream in(original);
+    std::ofstream out(dir_ / name);
+    for (std::string line; std::getline(in, line);) {
+      auto row = nlohmann::json::parse(line);
+      const auto& [id, answer] = problem_by_text.at(row["question"]);
+      if (correct.at(id) && to_wrong > 0) {
+        row["code"] = {"The answer is \\boxed{-987654321}."};
+        --to_wrong;
+      } else if (!correct.at(id) && to_right > 0) {
+        row["code"] = {"The answer is \\boxed{" + answer + "}."};
+        --to_right;
+      }
+      out << row.dump() << "\n";
+    }
+    return (dir_ / name).string();
+  };
+  std::string worse = score(changed("worse.jsonl", 15, 0), "worse");
+  std::string flipped = score(changed("flipped.jsonl", 2, 2), "flipped");
+  EXPECT_NEAR(results("base")["metrics"][0]["value"].get<double>() - results("worse")["metrics"][0]["value"].get<double>(), 0.03, 1e-9);
+  EXPECT_EQ(results("base")["metrics"][0]["value"], results("flipped")["metrics"][0]["value"]);
+
+  // 15 problems made wrong (-3.0 points): the paired band is about 1.5 points, so --max-drop 1 fails.
+  auto r = run("report " + worse + " --baseline " + base + " --max-drop 1");
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("paired, 500 problems"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("| 3.00 |"), std::string::npos) << r.output;
+  // Two flipped each way passes.
+  EXPECT_EQ(run("report " + flipped + " --baseline " + base + " --max-drop 1").exit_code, 0);
+  // Of two current runs, one regressed: fails whichever comes last; --baseline takes one path only.
+  EXPECT_EQ(run("report " + flipped + " " + worse + " --baseline " + base + " --max-drop 1").exit_code, 1);
+  EXPECT_EQ(run("report --baseline " + base + " " + worse + " " + flipped + " --max-drop 1").exit_code, 1);
+  // The verdict is in the chosen format.
+  r = run("report " + worse + " --baseline " + base + " --max-drop 1 --format csv");
+  EXPECT_EQ(r.output.find("| "), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("# gate: FAILED"), std::string::npos) << r.output;
 }
 
 TEST_F(Cli, DataAndTasksCommands) {

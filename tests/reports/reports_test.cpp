@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "reports/paper_tables.h"
 #include "reports/regression_gate.h"
 #include "reports/results_table.h"
@@ -12,15 +14,120 @@ nlohmann::json result(const std::string& model, double pass1, double se) {
           {"metrics", {{{"name", "pass@1"}, {"value", pass1}, {"stderr", se}, {"label", "pass@1 (n=64)"}}}}};
 }
 
+std::vector<LoadedRun> runs(std::vector<nlohmann::json> results) {
+  std::vector<LoadedRun> out;
+  for (auto& r : results) out.push_back({"run" + std::to_string(out.size()), std::move(r)});
+  return out;
+}
+
+GateOptions max_drop(double points) {
+  GateOptions options;
+  options.max_drop_points = points;
+  return options;
+}
+
 TEST(Gate, FailsOnlyOnALargeDropBeyondNoise) {
   // 10 points down, noise 1.96*sqrt(2)*1 = 2.8 points: a regression at max-drop 5.
-  EXPECT_TRUE(regression_gate({result("m", 0.60, 0.01)}, {result("m", 0.50, 0.01)}, 5).failed);
+  EXPECT_TRUE(regression_gate(runs({result("m", 0.60, 0.01)}), runs({result("m", 0.50, 0.01)}), max_drop(5)).failed);
   // Same drop, but within noise (se 5 points each: noise 13.9).
-  EXPECT_FALSE(regression_gate({result("m", 0.60, 0.05)}, {result("m", 0.50, 0.05)}, 5).failed);
+  EXPECT_FALSE(regression_gate(runs({result("m", 0.60, 0.05)}), runs({result("m", 0.50, 0.05)}), max_drop(5)).failed);
   // Beyond noise but below the threshold.
-  EXPECT_FALSE(regression_gate({result("m", 0.60, 0.001)}, {result("m", 0.58, 0.001)}, 5).failed);
-  // An improvement never fails.
-  EXPECT_FALSE(regression_gate({result("m", 0.50, 0.001)}, {result("m", 0.70, 0.001)}, 0).failed);
+  EXPECT_FALSE(regression_gate(runs({result("m", 0.60, 0.001)}), runs({result("m", 0.58, 0.001)}), max_drop(5)).failed);
+  // An improvement never fails, and its drop is negative (drop = baseline − current).
+  auto better = regression_gate(runs({result("m", 0.50, 0.001)}), runs({result("m", 0.70, 0.001)}), max_drop(0));
+  EXPECT_FALSE(better.failed);
+  EXPECT_NEAR(better.lines.at(0).drop, -20, 1e-9);
+  EXPECT_NE(better.lines[0].comparison.find("unpaired: no per-problem scores"), std::string::npos);
+}
+
+// A results.json of `problems` problems (n = 1) whose first `correct` are right.
+nlohmann::json scored(int problems, const std::vector<int>& right, const std::string& task = "math500") {
+  nlohmann::json ids = nlohmann::json::array(), scores = nlohmann::json::array();
+  std::vector<double> values(static_cast<std::size_t>(problems), 0.0);
+  for (int p : right) values[static_cast<std::size_t>(p)] = 1.0;
+  double mean = 0;
+  for (int p = 0; p < problems; ++p) {
+    ids.push_back("p" + std::to_string(p));
+    scores.push_back(values[static_cast<std::size_t>(p)]);
+    mean += values[static_cast<std::size_t>(p)];
+  }
+  mean /= problems;
+  double se = std::sqrt(mean * (1 - mean) / (problems - 1));
+  return {{"model", "m"}, {"task", {{"name", task}, {"version", 1}}},
+          {"metrics", {{{"name", "pass@1"}, {"value", mean}, {"stderr", se}, {"label", "pass@1 (n=1)"}}}},
+          {"per_problem", {{"id", ids}, {"pass@1", scores}}}};
+}
+
+std::vector<int> range(int from, int to) {
+  std::vector<int> out;
+  for (int i = from; i < to; ++i) out.push_back(i);
+  return out;
+}
+
+TEST(Gate, PairsTheSameProblemsAndCatchesWhatTheUnpairedBandHides) {
+  // 400 of 500 right; then 22 of them made wrong: -4.4 points.
+  auto base = scored(500, range(0, 400)), worse = scored(500, range(22, 400));
+  auto decision = regression_gate(runs({base}), runs({worse}), max_drop(1));
+  ASSERT_EQ(decision.lines.size(), 1u);
+  const GateLine& line = decision.lines[0];
+  EXPECT_NEAR(line.drop, 4.4, 1e-9);
+  EXPECT_EQ(line.comparison, "paired, 500 problems");
+  // sd of 22 ones among 500 (ddof 1) over sqrt(500), times 1.96.
+  const double p = 22.0 / 500, sd = std::sqrt(p * (1 - p) * 500 / 499) * 100;
+  EXPECT_NEAR(line.noise, 1.959964 * sd / std::sqrt(500.0), 1e-3);
+  EXPECT_TRUE(decision.failed);
+  // The unpaired band (what the gate used to do) would have let it through.
+  auto unpaired = worse;
+  unpaired.erase("per_problem");
+  auto old_way = regression_gate(runs({base}), runs({unpaired}), max_drop(1));
+  EXPECT_GT(old_way.lines[0].noise, 4.4);
+  EXPECT_FALSE(old_way.failed);
+  // Two flipped each way: no drop at all.
+  std::vector<int> flipped = range(2, 402);
+  EXPECT_FALSE(regression_gate(runs({base}), runs({scored(500, flipped)}), max_drop(1)).failed);
+  // Other problem sets: unpaired, and it says so.
+  auto fewer = regression_gate(runs({base}), runs({scored(499, range(0, 399))}), max_drop(1));
+  EXPECT_NE(fewer.lines[0].comparison.find("unpaired: problem sets differ"), std::string::npos);
+}
+
+TEST(Gate, EveryCurrentRunIsComparedAndNoneOverwritesAnother) {
+  auto base = scored(500, range(0, 400));
+  // The regressed run first or last: the gate fails either way.
+  EXPECT_TRUE(regression_gate(runs({base}), runs({scored(500, range(50, 400)), base}), max_drop(1)).failed);
+  EXPECT_TRUE(regression_gate(runs({base}), runs({base, scored(500, range(50, 400))}), max_drop(1)).failed);
+  EXPECT_EQ(regression_gate(runs({base}), runs({base, base}), max_drop(1)).lines.size(), 2u);
+}
+
+TEST(Gate, MissingMetricsFailAndNothingInCommonIsAnError) {
+  auto base = scored(500, range(0, 400));
+  auto with_cons = base;
+  with_cons["metrics"].push_back({{"name", "cons@64"}, {"value", 0.8}, {"stderr", 0.01}, {"label", "cons@64"}});
+  auto decision = regression_gate(runs({with_cons}), runs({base}), max_drop(1));
+  EXPECT_TRUE(decision.failed);
+  EXPECT_TRUE(decision.lines.at(1).missing);
+  GateOptions allow = max_drop(1);
+  allow.allow_missing = true;
+  EXPECT_FALSE(regression_gate(runs({with_cons}), runs({base}), allow).failed);
+  // A baseline task that no current run has is missing too.
+  EXPECT_TRUE(regression_gate(runs({base, scored(30, {1}, "aime24")}), runs({base}), max_drop(1)).failed);
+  EXPECT_THROW(regression_gate(runs({scored(30, {1}, "aime24")}), runs({base}), max_drop(1)), GateError);
+  EXPECT_THROW(regression_gate(runs({base, base}), runs({base}), max_drop(1)), GateError);
+}
+
+TEST(Gate, TheVerdictIsInEveryFormat) {
+  auto base = scored(500, range(0, 400));
+  GateOptions options = max_drop(1);
+  auto decision = regression_gate(runs({base}), runs({scored(500, range(22, 400))}), options);
+  EXPECT_NE(render_gate(decision, options, TableFormat::markdown).find("gate: FAILED (1 regression, 0 missing)"), std::string::npos);
+  EXPECT_NE(render_gate(decision, options, TableFormat::markdown).find("| 4.40 |"), std::string::npos);   // drop, positive
+  auto csv = render_gate(decision, options, TableFormat::csv);
+  EXPECT_EQ(csv.find("|"), std::string::npos);
+  EXPECT_NE(csv.find("math500,pass@1,run0,run0,80.0000,75.6000,4.4000,"), std::string::npos) << csv;
+  auto html = render_gate(decision, options, TableFormat::html);
+  EXPECT_NE(html.find("<strong>gate: FAILED"), std::string::npos);
+  EXPECT_EQ(html.find("| "), std::string::npos);
+  EXPECT_NEAR(two_sided_normal_quantile(0.95), 1.959964, 1e-6);
+  EXPECT_NEAR(two_sided_normal_quantile(0.99), 2.575829, 1e-6);
 }
 
 TEST(Table, PaperRowsAndDeltas) {
