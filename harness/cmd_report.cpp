@@ -1,3 +1,5 @@
+#include <fmt/format.h>
+
 #include <iostream>
 #include <optional>
 
@@ -9,16 +11,20 @@ namespace r1lab::harness {
 
 void add_report_command(CLI::App& app) {
   struct Flags {
-    std::vector<std::string> runs, baseline;
-    std::string paper, format = "md";
+    std::vector<std::string> runs, baseline, labels;
+    std::string paper, paper_row, format = "md";
     double max_drop = -1, confidence = 0.95;
     bool allow_missing = false;
   };
   auto flags = std::make_shared<Flags>();
   auto* command = app.add_subcommand("report", "Runs side by side (from results.json), with the paper and a regression gate");
-  command->add_option("runs", flags->runs, "Run directories (or results.json files)")->required();
+  command->add_option("runs", flags->runs, "Runs: eval run folders (all their tasks), task folders or results.json files")->required();
+  command->add_option("--label", flags->labels, "Row label of each run, in order (default: model (folder))")
+      ->expected(1)->allow_extra_args(false)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   command->add_option("--paper", flags->paper, "Add the paper's table: table2, table5 or table6")
       ->check(CLI::IsMember({"table2", "table5", "table6"}));
+  command->add_option("--paper-row", flags->paper_row,
+                      "Compare every run with this row of the --paper table (default: rows whose name is the model's)");
   command->add_option("--format", flags->format, "md, csv or html")->check(CLI::IsMember({"md", "csv", "html"}));
   // One path per --baseline (repeat it, or separate with commas), so it never swallows the runs after it.
   command->add_option("--baseline", flags->baseline, "Baseline run directory for the gate, one per task (repeatable)")
@@ -29,27 +35,28 @@ void add_report_command(CLI::App& app) {
       ->check(CLI::Range(0.5, 0.9999))->capture_default_str();
   command->add_flag("--allow-missing", flags->allow_missing, "Gate: a baseline metric the current runs lack does not fail");
   command->callback([flags] {
+    if (!flags->labels.empty() && flags->labels.size() != flags->runs.size())
+      throw std::invalid_argument(fmt::format("{} --label for {} runs; give one per run, in order", flags->labels.size(), flags->runs.size()));
+    if (!flags->paper_row.empty() && flags->paper.empty()) throw std::invalid_argument("--paper-row needs --paper");
     std::vector<reports::LoadedRun> current;
-    std::vector<nlohmann::json> current_results;
-    for (const auto& run : flags->runs) {
-      current.push_back({run, reports::load_results(run)});
-      current_results.push_back(current.back().results);
-    }
-    std::optional<std::string> paper;
-    if (!flags->paper.empty()) paper = flags->paper;
+    for (std::size_t i = 0; i < flags->runs.size(); ++i)
+      for (auto& run : reports::load_runs(flags->runs[i], flags->labels.empty() ? "" : flags->labels[i])) current.push_back(std::move(run));
+    std::optional<reports::PaperComparison> paper;
+    if (!flags->paper.empty()) paper = reports::PaperComparison{flags->paper, flags->paper_row};
     const auto format = reports::table_format_from_name(flags->format);
+    const std::string table = reports::render_table(reports::build_table(current, paper), format);
     if (flags->baseline.empty()) {
       if (flags->max_drop >= 0) throw std::invalid_argument("--max-drop needs --baseline");
-      std::cout << reports::render_table(reports::build_table(current_results, paper), format);
+      std::cout << table;
       return;
     }
     if (flags->max_drop < 0) throw std::invalid_argument("--baseline needs --max-drop (points)");
     std::vector<reports::LoadedRun> baseline;
-    for (const auto& run : flags->baseline) baseline.push_back({run, reports::load_results(run)});
+    for (const auto& path : flags->baseline)
+      for (auto& run : reports::load_runs(path)) baseline.push_back(std::move(run));
     reports::GateOptions options{flags->max_drop, flags->confidence, flags->allow_missing};
     auto decision = reports::regression_gate(baseline, current, options);   // GateError: exit 2
-    std::cout << reports::render_table(reports::build_table(current_results, paper), format) << "\n"
-              << reports::render_gate(decision, options, format);
+    std::cout << table << "\n" << reports::render_gate(decision, options, format);
     if (decision.failed) throw CLI::RuntimeError(1);
   });
 }

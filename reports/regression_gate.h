@@ -53,12 +53,6 @@ struct GateError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// `source` of each run: the path it was loaded from, shown in the pairing.
-struct LoadedRun {
-  std::string source;
-  nlohmann::json results;
-};
-
 GateDecision regression_gate(const std::vector<LoadedRun>& baseline, const std::vector<LoadedRun>& current,
                              const GateOptions& options);
 std::string render_gate(const GateDecision& decision, const GateOptions& options, TableFormat format);

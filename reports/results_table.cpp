@@ -51,7 +51,48 @@ nlohmann::json load_results(const std::string& path) {
   return results;
 }
 
-Table build_table(const std::vector<nlohmann::json>& results, const std::optional<std::string>& paper_table_name) {
+std::vector<LoadedRun> load_runs(const std::string& path, const std::string& label) {
+  namespace fs = std::filesystem;
+  fs::path given(path);
+  std::vector<fs::path> sources;
+  if (fs::is_directory(given) && !fs::exists(given / "results.json")) {
+    // An eval run folder: one results.json per task folder.
+    for (const auto& entry : fs::directory_iterator(given))
+      if (entry.is_directory() && fs::exists(entry.path() / "results.json")) sources.push_back(entry.path());
+    std::sort(sources.begin(), sources.end());
+    if (sources.empty())
+      throw std::runtime_error(path + ": no results.json there or in its task folders (give a run directory or a results.json)");
+  } else {
+    sources.push_back(fs::is_directory(given) ? given : given.parent_path());
+  }
+  // The folder the user named (an eval run's tasks share it).
+  fs::path named = fs::is_directory(given) ? given : given.parent_path();
+  std::string folder = fs::absolute(named).lexically_normal().filename().string();
+  if (folder.empty()) folder = fs::absolute(named).lexically_normal().parent_path().filename().string();
+  std::vector<LoadedRun> runs;
+  for (const auto& source : sources) {
+    LoadedRun run;
+    run.source = source.string();
+    run.results = load_results(fs::is_directory(given) ? source.string() : path);
+    run.label = label.empty() ? run.results["model"].get<std::string>() + " (" + folder + ")" : label;
+    runs.push_back(std::move(run));
+  }
+  return runs;
+}
+
+namespace {
+
+// "deepseek-ai/DeepSeek-R1-Distill-Qwen-7B" names the paper row "DeepSeek-R1-Distill-Qwen-7B".
+bool names_paper_row(const std::string& model, const std::string& row) {
+  std::string name = model;
+  std::size_t slash = name.find_last_of('/');
+  if (slash != std::string::npos) name = name.substr(slash + 1);
+  return lower(name) == lower(row);
+}
+
+}  // namespace
+
+Table build_table(const std::vector<LoadedRun>& runs, const std::optional<PaperComparison>& comparison) {
   Table table;
   auto column_index = [&](const std::string& key) {
     auto it = std::find(table.columns.begin(), table.columns.end(), key);
@@ -68,15 +109,22 @@ Table build_table(const std::vector<nlohmann::json>& results, const std::optiona
     return table.row_names.size() - 1;
   };
   const nlohmann::json* paper = nullptr;
-  if (paper_table_name) {
-    paper = &paper_table(*paper_table_name);
+  if (comparison) {
+    paper = &paper_table(comparison->table);
     for (const auto& column : (*paper)["columns"]) column_index(column.get<std::string>());
+    if (!comparison->row.empty() && !(*paper)["rows"].contains(comparison->row)) {
+      std::string names;
+      for (const auto& [name, values] : (*paper)["rows"].items()) names += (names.empty() ? "" : ", ") + name;
+      throw std::invalid_argument("--paper-row '" + comparison->row + "' is not a row of " + comparison->table + ": " + names);
+    }
   }
-  for (const auto& result : results) {
-    std::string model = result["model"].get<std::string>();
-    std::string task = result["task"]["name"].get<std::string>();
-    std::size_t row = row_index(model);
-    for (const auto& metric : result["metrics"]) {
+  std::vector<std::string> models;   // per our row
+  for (const auto& run : runs) {
+    std::string task = run.results["task"]["name"].get<std::string>();
+    std::size_t row = row_index(run.label);
+    if (models.size() <= row) models.resize(row + 1);
+    models[row] = run.results["model"].get<std::string>();
+    for (const auto& metric : run.results["metrics"]) {
       std::size_t column = column_index(task + "_" + metric["name"].get<std::string>());
       table.cells[row][column] = {metric["value"].get<double>() * 100.0, metric["stderr"].get<double>() * 100.0, true};
     }
@@ -88,18 +136,16 @@ Table build_table(const std::vector<nlohmann::json>& results, const std::optiona
     for (std::size_t i = 0; i < values.size(); ++i)
       table.cells[row][column_index((*paper)["columns"][i].get<std::string>())] = {values[i].get<double>(), 0, true};
   }
-  // Deltas for our rows whose name matches a paper row (case-insensitive, either contains the other).
   for (std::size_t r = 0; r < ours; ++r) {
     for (const auto& [model, values] : (*paper)["rows"].items()) {
-      std::string a = lower(table.row_names[r]), b = lower(model);
-      if (a.find(b) == std::string::npos && b.find(a) == std::string::npos) continue;
+      if (comparison->row.empty() ? !names_paper_row(models[r], model) : model != comparison->row) continue;
       std::vector<Cell> delta(table.columns.size());
       for (std::size_t i = 0; i < values.size(); ++i) {
         std::size_t c = column_index((*paper)["columns"][i].get<std::string>());
         if (table.cells[r][c].present)
           delta[c] = {table.cells[r][c].value - values[i].get<double>(), table.cells[r][c].standard_error, true};
       }
-      table.row_names.push_back(table.row_names[r] + " − paper (points)");
+      table.row_names.push_back(table.row_names[r] + " − " + model + " (paper), points");
       delta.resize(table.columns.size());
       table.cells.push_back(delta);
       break;

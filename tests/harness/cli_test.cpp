@@ -248,6 +248,19 @@ TEST_F(Cli, ReportGateOnRealOutputsPairsProblems) {
   // Of two current runs, one regressed: fails whichever comes last; --baseline takes one path only.
   EXPECT_EQ(run("report " + flipped + " " + worse + " --baseline " + base + " --max-drop 1").exit_code, 1);
   EXPECT_EQ(run("report --baseline " + base + " " + worse + " " + flipped + " --max-drop 1").exit_code, 1);
+  // Two runs of one model are two rows, labelled by folder or --label.
+  r = run("report " + base + " " + worse);
+  EXPECT_NE(r.output.find(" (base) |"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find(" (worse) |"), std::string::npos) << r.output;
+  r = run("report " + base + " " + worse + " --label before --label after");
+  EXPECT_NE(r.output.find("| after |"), std::string::npos) << r.output;
+  EXPECT_EQ(run("report " + base + " " + worse + " --label before").exit_code, 2);
+  // An eval run folder (one folder per task) is one row with all its tasks.
+  fs::create_directories(dir_ / "evalrun" / "math500");
+  fs::copy_file(dir_ / "base" / "results.json", dir_ / "evalrun" / "math500" / "results.json");
+  r = run("report " + (dir_ / "evalrun").string() + " --baseline " + base + " --max-drop 1");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find(" (evalrun) |"), std::string::npos) << r.output;
   // The verdict is in the chosen format.
   r = run("report " + worse + " --baseline " + base + " --max-drop 1 --format csv");
   EXPECT_EQ(r.output.find("| "), std::string::npos) << r.output;

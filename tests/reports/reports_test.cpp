@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "reports/paper_tables.h"
@@ -16,7 +17,10 @@ nlohmann::json result(const std::string& model, double pass1, double se) {
 
 std::vector<LoadedRun> runs(std::vector<nlohmann::json> results) {
   std::vector<LoadedRun> out;
-  for (auto& r : results) out.push_back({"run" + std::to_string(out.size()), std::move(r)});
+  for (auto& r : results) {
+    std::string source = "run" + std::to_string(out.size());
+    out.push_back({source, r["model"].get<std::string>() + " (" + source + ")", std::move(r)});
+  }
   return out;
 }
 
@@ -131,15 +135,30 @@ TEST(Gate, TheVerdictIsInEveryFormat) {
 }
 
 TEST(Table, PaperRowsAndDeltas) {
-  auto table = build_table({result("DeepSeek-R1-Distill-Qwen-7B", 0.5, 0.01)}, std::string("table5"));
+  auto table = build_table(runs({result("deepseek-ai/DeepSeek-R1-Distill-Qwen-7B", 0.5, 0.01)}), PaperComparison{"table5", ""});
   auto md = render_table(table, TableFormat::markdown);
   EXPECT_NE(md.find("DeepSeek-R1-Distill-Qwen-7B (paper)"), std::string::npos);
   EXPECT_NE(md.find("55.5"), std::string::npos);                 // the paper's AIME pass@1 for that row
-  EXPECT_NE(md.find("− paper (points)"), std::string::npos);
+  // The delta row names the paper row it used.
+  EXPECT_NE(md.find("deepseek-ai/DeepSeek-R1-Distill-Qwen-7B (run0) − DeepSeek-R1-Distill-Qwen-7B (paper), points"), std::string::npos) << md;
   EXPECT_NE(md.find("-5.5"), std::string::npos);                 // 50.0 - 55.5
   EXPECT_NE(render_table(table, TableFormat::csv).find("aime24_pass@1"), std::string::npos);
   EXPECT_NE(render_table(table, TableFormat::html).find("<table>"), std::string::npos);
   EXPECT_THROW(paper_table("table9"), std::invalid_argument);
+}
+
+TEST(Table, TwoRunsOfOneModelAreTwoRowsAndDeltasNeedAnExactName) {
+  // A model called "qwen" is no paper row: no delta row (it used to match Distill-Qwen-1.5B by substring).
+  auto table = build_table(runs({result("qwen", 0.5, 0.01), result("qwen", 0.6, 0.01)}), PaperComparison{"table5", ""});
+  EXPECT_EQ(std::count_if(table.row_names.begin(), table.row_names.end(),
+                          [](const std::string& r) { return r.find("qwen (run") == 0; }), 2);
+  for (const auto& row : table.row_names) EXPECT_EQ(row.find("− "), std::string::npos) << row;
+  // Named explicitly, every run gets its delta row.
+  auto named = build_table(runs({result("qwen", 0.5, 0.01), result("qwen", 0.6, 0.01)}),
+                           PaperComparison{"table5", "DeepSeek-R1-Distill-Qwen-7B"});
+  EXPECT_EQ(std::count_if(named.row_names.begin(), named.row_names.end(),
+                          [](const std::string& r) { return r.find("− DeepSeek-R1-Distill-Qwen-7B (paper)") != std::string::npos; }), 2);
+  EXPECT_THROW(build_table(runs({result("qwen", 0.5, 0.01)}), PaperComparison{"table5", "Qwen-9000"}), std::invalid_argument);
 }
 
 }  // namespace
