@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <string>
+#include <vector>
 
 namespace r1lab::grading {
 
@@ -137,6 +139,64 @@ std::string drop_thousands_separators(const std::string& s) {
   return out;
 }
 
+// Words a bare answer may end with that are math, not a unit or a noun ("3 pi", "2 sqrt 3").
+bool is_math_word(std::string_view word) {
+  for (std::string_view math : {"pi", "sqrt", "sin", "cos", "tan", "cot", "sec", "csc", "log", "ln", "exp", "and", "or",
+                                "infty", "inf", "mod"})
+    if (word == math) return true;
+  return false;
+}
+
+// "42 meters", "15 percent", "27 square feet": a number followed only by plain words (two letters or
+// more, none of them math) is the number. Letters alone ("2 x") stay a product. Returns whether the
+// words were "percent".
+bool drop_words_after_number(std::string& s, bool& percent) {
+  std::size_t i = 0;
+  if (i < s.size() && (s[i] == '-' || s[i] == '+')) ++i;
+  std::size_t digits = i;
+  while (i < s.size() && (std::isdigit(static_cast<unsigned char>(s[i])) || s[i] == '.' || s[i] == ',')) ++i;
+  if (i == digits || i >= s.size() || s[i] != ' ') return false;
+  std::size_t number_end = i;
+  std::vector<std::string> words;
+  while (i < s.size()) {
+    while (i < s.size() && s[i] == ' ') ++i;
+    std::size_t start = i;
+    while (i < s.size() && std::isalpha(static_cast<unsigned char>(s[i]))) ++i;
+    if (i - start < 2 || (i < s.size() && s[i] != ' ')) return false;
+    std::string word;
+    for (std::size_t k = start; k < i; ++k) word += static_cast<char>(std::tolower(static_cast<unsigned char>(s[k])));
+    if (is_math_word(word)) return false;
+    words.push_back(word);
+  }
+  if (words.empty()) return false;
+  percent = words.size() == 1 && words[0] == "percent";
+  s.resize(number_end);
+  return true;
+}
+
+// "4, 9, \text{and} 16", "-1; 6", "(2,3) or (3,2)": list separators written as words or semicolons
+// become commas (a bare list compares as a set). Words inside a \text{} answer are left alone.
+void unify_list_separators(std::string& s) {
+  for (std::string_view word : {"\\text{and}", "\\text{or}"}) replace_all(s, word, ",");
+  if (s.find("\\text{") == std::string::npos)
+    for (std::string_view word : {" and ", " or "}) replace_all(s, word, ", ");
+  replace_all(s, ";", ",");
+  // Collapse the doubled commas this leaves ("9, , 16").
+  std::string out;
+  for (char c : s) {
+    if (c == ',') {
+      std::size_t k = out.size();
+      while (k > 0 && out[k - 1] == ' ') --k;
+      if (k > 0 && out[k - 1] == ',') {
+        out.resize(k);
+        continue;
+      }
+    }
+    out += c;
+  }
+  s = out;
+}
+
 }  // namespace
 
 NormalizedAnswer normalize_latex(std::string_view answer) {
@@ -155,6 +215,13 @@ NormalizedAnswer normalize_latex(std::string_view answer) {
       }
     }
   }
+  // A trailing line break ("5 \\\\") or a stray backslash at the end.
+  while (!s.empty() && s.back() == '\\') s = trim(std::string_view(s).substr(0, s.size() - 1));
+  // ASCII relations: "x != 3", "x <= 3" ("3!=6" is a factorial and stays).
+  for (std::size_t pos = s.find("!="); pos != std::string::npos; pos = s.find("!=", pos + 1))
+    if (pos == 0 || !std::isdigit(static_cast<unsigned char>(s[pos - 1]))) s.replace(pos, 2, " \\ne ");
+  replace_all(s, "<=", " \\le ");
+  replace_all(s, ">=", " \\ge ");
   replace_all(s, "\\left.", "");
   replace_all(s, "\\right.", "");
   for (std::string_view sizing : {"\\left", "\\right", "\\bigl", "\\bigr", "\\Bigl", "\\Bigr", "\\biggl", "\\biggr",
@@ -220,6 +287,14 @@ NormalizedAnswer normalize_latex(std::string_view answer) {
     if (in != std::string::npos && trim(std::string_view(s).substr(1, in - 1)).empty()) s = s.substr(in + 3);
   }
   replace_all(s, "\\text{}", "");
+  // "\\frac{\\sqrt2}{2} \\approx 0.707": the exact value is the answer.
+  for (std::string_view approx : {"\\approx"}) {
+    std::size_t at = s.find(approx);
+    if (at != std::string::npos && !trim(std::string_view(s).substr(0, at)).empty() &&
+        (at + approx.size() >= s.size() || !std::isalpha(static_cast<unsigned char>(s[at + approx.size()]))))
+      s = trim(std::string_view(s).substr(0, at));
+  }
+  unify_list_separators(s);
   s = trim(s);
   // Trailing sentence punctuation and a leading "=".
   while (!s.empty() && (s.back() == '.' || s.back() == ';')) {
@@ -228,6 +303,8 @@ NormalizedAnswer normalize_latex(std::string_view answer) {
     s = trim(s);
   }
   if (!s.empty() && s.front() == '=') s = trim(std::string_view(s).substr(1));
+  bool percent_word = false;
+  if (drop_words_after_number(s, percent_word) && percent_word) result.had_percent = true;
   s = drop_thousands_separators(s);
   // Collapse runs of spaces.
   std::string collapsed;

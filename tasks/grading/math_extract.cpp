@@ -23,7 +23,8 @@ std::size_t matching_brace(std::string_view text, std::size_t open) {
   int depth = 0;
   for (std::size_t i = open; i < text.size(); ++i) {
     char c = text[i];
-    if (c == '\\' && i + 1 < text.size() && (text[i + 1] == '{' || text[i + 1] == '}')) {
+    // \{ and \} are literal braces; \\ is a line break, so "5\\}" closes the group.
+    if (c == '\\' && i + 1 < text.size() && (text[i + 1] == '{' || text[i + 1] == '}' || text[i + 1] == '\\')) {
       ++i;
       continue;
     }

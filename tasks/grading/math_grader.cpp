@@ -27,6 +27,19 @@ Verdict compare_math(std::string_view candidate, std::string_view reference, con
   return verdict;
 }
 
+namespace {
+
+// A reference that is itself boxed ("\\boxed{7}", "\\boxed{2} and \\boxed{3}") goes through the same
+// extraction as a completion; any other reference is the answer as written (normalised on comparison).
+std::string reference_answer(std::string_view reference) {
+  if (reference.find("\\boxed") == std::string_view::npos && reference.find("\\fbox") == std::string_view::npos)
+    return std::string(reference);
+  auto extracted = extract_math_answer(reference, false);
+  return extracted ? extracted->text : std::string(reference);
+}
+
+}  // namespace
+
 Verdict grade_math(std::string_view completion, std::string_view reference, const MathGradingOptions& options,
                    std::string_view prompt) {
   auto region = answer_region(completion, options.think_policy, prompt);
@@ -34,7 +47,7 @@ Verdict grade_math(std::string_view completion, std::string_view reference, cons
                                                                    std::string(think_policy_name(options.think_policy)) + ")"};
   auto extracted = extract_math_answer(*region, options.fallback_extraction);
   if (!extracted) return Verdict{VerdictKind::no_answer, "", "", "no boxed answer, answer tag or answer phrase"};
-  Verdict verdict = compare_math(extracted->text, reference, options);
+  Verdict verdict = compare_math(extracted->text, reference_answer(reference), options);
   verdict.reason = std::string(extraction_method_name(extracted->method)) + ": " + verdict.reason;
   return verdict;
 }
