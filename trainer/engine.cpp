@@ -82,6 +82,7 @@ std::vector<GeneratedSequence> Engine::generate(const std::vector<GenerationSpec
       GeneratedSequence& seq = out[i];
       seq.tokens.push_back(token);
       seq.logprobs.push_back(sampled.logprobs[r]);
+      seq.sampling_logprobs.push_back(sampled.sampling_logprobs[r]);
       ++steps[i];
       bool is_eos = !spec.ignore_eos && std::find(config.eos_token_ids.begin(), config.eos_token_ids.end(), token) != config.eos_token_ids.end();
       bool is_stop_token = std::find(spec.stop_token_ids.begin(), spec.stop_token_ids.end(), token) != spec.stop_token_ids.end();

@@ -30,7 +30,8 @@ struct GenerationSpec {
 
 struct GeneratedSequence {
   std::vector<std::int64_t> tokens;   // sampled ids, including the EOS / stop token that ended it
-  std::vector<float> logprobs;        // one per token
+  std::vector<float> logprobs;        // one per token, at temperature 1 (the model's own distribution)
+  std::vector<float> sampling_logprobs;   // one per token, at the sampling temperature (sampler.h)
   std::string text;                   // decoded bytes, cut before a stop string; EOS and stop tokens are not text
   std::string finish_reason;          // "stop" (EOS, stop token or string) or "length"
 };

@@ -185,6 +185,14 @@ SampledTokens sample_next_tokens(const at::Tensor& logits_in, const std::vector<
   at::Tensor chosen = at::tensor(out.tokens, at::TensorOptions().dtype(at::kLong)).to(logits.device());
   at::Tensor logprobs = token_logprobs(logits, chosen).to(at::kCPU).contiguous();
   std::copy(logprobs.data_ptr<float>(), logprobs.data_ptr<float>() + R, out.logprobs.begin());
+  // At each row's own temperature, computed the way the trainer scores a rollout (token_logprobs divides
+  // by the temperature), so that a rollout's logprobs and the training forward's agree.
+  // Dividing by a per-row tensor of temperatures rounds exactly like token_logprobs' division by one.
+  std::vector<float> temperatures(static_cast<std::size_t>(R));
+  for (std::size_t r = 0; r < rows.size(); ++r) temperatures[r] = rows[r].temperature > 0 ? static_cast<float>(rows[r].temperature) : 1.0f;
+  at::Tensor scaled = logits / at::tensor(temperatures).to(logits.device()).unsqueeze(1);
+  at::Tensor at_temperature = token_logprobs(scaled, chosen).to(at::kCPU).contiguous();
+  out.sampling_logprobs.assign(at_temperature.data_ptr<float>(), at_temperature.data_ptr<float>() + R);
   return out;
 }
 

@@ -26,7 +26,9 @@ struct RowSampling {
 
 struct SampledTokens {
   std::vector<std::int64_t> tokens;
-  std::vector<float> logprobs;   // log p of each token under the model (temperature 1, no truncation)
+  std::vector<float> logprobs;            // log p of each token under the model (temperature 1, no truncation)
+  std::vector<float> sampling_logprobs;   // log p under softmax(logits / T), the row's temperature (1 when greedy),
+                                          // before top-k/top-p: what GRPO's old and new logprobs are compared at
 };
 
 // The uniform number in [0, 1) of a sample's step.
