@@ -197,6 +197,56 @@ void unify_list_separators(std::string& s) {
   s = out;
 }
 
+// "3 \\pmod{7}", "3 \\pmod 7", "3 (\\bmod 7)", "3 \\mod 7" at the end: the residue is the answer.
+void drop_trailing_modulus(std::string& s) {
+  for (std::string_view command : {"\\pmod", "(\\bmod", "(\\mod", "\\bmod", "\\mod"}) {
+    std::size_t at = s.rfind(command);
+    if (at == std::string::npos || at == 0) continue;
+    std::string head = trim(std::string_view(s).substr(0, at));
+    if (head.empty()) continue;
+    std::string_view rest = std::string_view(s).substr(at + command.size());
+    // What follows must be the modulus alone: {n}, n, or n) for the parenthesised forms.
+    std::string tail = trim(rest);
+    if (!tail.empty() && tail.front() == '{' && tail.back() == '}') tail = tail.substr(1, tail.size() - 2);
+    if (command.front() == '(' && !tail.empty() && tail.back() == ')') tail.pop_back();
+    tail = trim(tail);
+    if (tail.empty() || !std::all_of(tail.begin(), tail.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; }))
+      continue;
+    s = head;
+    return;
+  }
+}
+
+// "\\sin 45^\\circ", "\\cos(30^{\\circ})": a trigonometric function of a number of degrees is rewritten
+// in radians, "\\sin(\\frac{45\\pi}{180})", before degree marks are dropped elsewhere (an answer "45^\\circ"
+// is the number 45).
+void trig_degrees_to_radians(std::string& s) {
+  for (std::string_view function : {"\\sin", "\\cos", "\\tan", "\\cot", "\\sec", "\\csc"}) {
+    for (std::size_t at = s.find(function); at != std::string::npos; at = s.find(function, at + 1)) {
+      std::size_t i = at + function.size();
+      if (i < s.size() && std::isalpha(static_cast<unsigned char>(s[i]))) continue;   // \\sinh
+      while (i < s.size() && s[i] == ' ') ++i;
+      bool parenthesised = i < s.size() && s[i] == '(';
+      if (parenthesised) ++i;
+      std::size_t number = i;
+      while (i < s.size() && (std::isdigit(static_cast<unsigned char>(s[i])) || s[i] == '.')) ++i;
+      if (i == number) continue;
+      std::string digits = s.substr(number, i - number);
+      std::size_t mark_end = std::string::npos;
+      for (std::string_view degree : {"^{\\circ}", "^\\circ", "°", "\\degree"})
+        if (s.compare(i, degree.size(), degree) == 0) mark_end = i + degree.size();
+      if (mark_end == std::string::npos) continue;
+      if (parenthesised) {
+        while (mark_end < s.size() && s[mark_end] == ' ') ++mark_end;
+        if (mark_end >= s.size() || s[mark_end] != ')') continue;
+        ++mark_end;
+      }
+      std::string replacement = std::string(function) + "(\\frac{" + digits + "\\pi}{180})";
+      s.replace(at, mark_end - at, replacement);
+    }
+  }
+}
+
 }  // namespace
 
 NormalizedAnswer normalize_latex(std::string_view answer) {
@@ -260,6 +310,7 @@ NormalizedAnswer normalize_latex(std::string_view answer) {
   replace_command(s, "\\qquad", " ");
   replace_all(s, "~", " ");
   replace_all(s, "{,}", "");  // 1{,}000
+  trig_degrees_to_radians(s);
   // Degrees.
   for (std::string_view degree : {"^{\\circ}", "^\\circ", "^{\\circ }", "\\degree", "°"}) {
     if (s.find(degree) != std::string::npos) {
@@ -278,7 +329,12 @@ NormalizedAnswer normalize_latex(std::string_view answer) {
   for (std::string_view ordinal : {"^{\\text{th}}", "^{\\mathrm{th}}", "^\\text{th}", "^{th}", "^{st}", "^{nd}", "^{rd}",
                                    "^{\\text{st}}", "^{\\text{nd}}", "^{\\text{rd}}"})
     replace_all(s, ordinal, "");
+  // Named functions written as text: \\operatorname{lcm}(4, 6), \\text{gcd}(8, 12).
+  for (std::string_view wrapper : {"\\operatorname{", "\\text{", "\\mathrm{"})
+    for (std::string_view name : {"gcd", "lcm"})
+      replace_all(s, std::string(wrapper) + std::string(name) + "}", "\\" + std::string(name) + " ");
   s = rewrite_text_wrappers(s);
+  drop_trailing_modulus(s);
   // "x \\in [2, 5)": the set is the answer.
   if (s.size() > 4 && std::isalpha(static_cast<unsigned char>(s[0]))) {
     std::size_t in = s.find("\\in ");
@@ -287,12 +343,13 @@ NormalizedAnswer normalize_latex(std::string_view answer) {
     if (in != std::string::npos && trim(std::string_view(s).substr(1, in - 1)).empty()) s = s.substr(in + 3);
   }
   replace_all(s, "\\text{}", "");
-  // "\\frac{\\sqrt2}{2} \\approx 0.707": the exact value is the answer.
-  for (std::string_view approx : {"\\approx"}) {
-    std::size_t at = s.find(approx);
-    if (at != std::string::npos && !trim(std::string_view(s).substr(0, at)).empty() &&
-        (at + approx.size() >= s.size() || !std::isalpha(static_cast<unsigned char>(s[at + approx.size()]))))
-      s = trim(std::string_view(s).substr(0, at));
+  // "\\frac{\\sqrt2}{2} \\approx 0.707": the exact value is the answer. "x \\approx 600" names a variable
+  // instead, and reads as the assignment x = 600 (the parser takes \\approx as "=").
+  if (std::size_t at = s.find("\\approx"); at != std::string::npos &&
+      (at + 7 >= s.size() || !std::isalpha(static_cast<unsigned char>(s[at + 7])))) {
+    std::string left = trim(std::string_view(s).substr(0, at));
+    bool names_a_variable = left.size() == 1 && std::isalpha(static_cast<unsigned char>(left[0]));
+    if (!left.empty() && !names_a_variable) s = left;
   }
   unify_list_separators(s);
   s = trim(s);

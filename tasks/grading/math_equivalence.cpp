@@ -131,6 +131,7 @@ class Evaluator {
 
   ex function(const Node& node) {
     const std::string& name = node.text;
+    if (name == "gcd" || name == "lcm") return gcd_or_lcm(node);
     ex arg = to_ex(*node.children[0]);
     if (name == "sin") return GiNaC::sin(arg);
     if (name == "cos") return GiNaC::cos(arg);
@@ -160,6 +161,25 @@ class Evaluator {
       return numeric(static_cast<long>(name == "floor" ? std::floor(d) : std::ceil(d)));
     }
     throw ParseError("unsupported function " + name);
+  }
+
+  // \gcd(8, 12), \lcm(4, 6, 10): integers only.
+  ex gcd_or_lcm(const Node& node) {
+    const Node& args = *node.children[0];
+    std::vector<const Node*> operands;
+    if ((args.kind == NodeKind::tuple || args.kind == NodeKind::list) && args.children.size() >= 2)
+      for (const auto& child : args.children) operands.push_back(child.get());
+    else
+      throw ParseError(node.text + " needs two or more arguments");
+    numeric result;
+    for (std::size_t i = 0; i < operands.size(); ++i) {
+      ex value = to_ex(*operands[i]);
+      if (!GiNaC::is_a<numeric>(value) || !GiNaC::ex_to<numeric>(value).is_integer())
+        throw ParseError(node.text + " of a non-integer");
+      const numeric& n = GiNaC::ex_to<numeric>(value);
+      result = i == 0 ? n : (node.text == "gcd" ? GiNaC::gcd(result, n) : GiNaC::lcm(result, n));
+    }
+    return result;
   }
 
   ex to_ex(const Node& node) {
@@ -473,9 +493,18 @@ bool is_name(const Node& node) {
   return true;
 }
 
+// "(a, b) = (2, 5)" names the components of a tuple answer.
+bool is_tuple_of_names(const Node& node, const Node& value) {
+  if (node.kind != NodeKind::tuple || value.kind != NodeKind::tuple || node.children.size() != value.children.size()) return false;
+  for (const auto& child : node.children)
+    if (!is_name(*child)) return false;
+  return true;
+}
+
 const Node* strip_assignment(const Node* node, const Node* other) {
   if (node->kind == NodeKind::relation && node->operators == std::vector<std::string>{"="} &&
-      other->kind != NodeKind::relation && is_name(*node->children[0]))
+      node->children.size() == 2 && other->kind != NodeKind::relation &&
+      (is_name(*node->children[0]) || is_tuple_of_names(*node->children[0], *node->children[1])))
     return node->children[1].get();
   return node;
 }
