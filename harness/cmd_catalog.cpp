@@ -11,10 +11,10 @@ namespace r1lab::harness {
 void add_tasks_command(CLI::App& app) {
   auto* command = app.add_subcommand("tasks", "List tasks with their versions and the samples per problem `eval` draws (n)");
   command->callback([] {
-    std::cout << fmt::format("{:<14} {:>7} {:>4}  {}\n", "task", "version", "n", "description");
+    std::cout << fmt::format("{:<16} {:>7} {:>4}  {}\n", "task", "version", "n", "description");
     for (const auto& name : tasks::task_names()) {
       auto task = tasks::make_task(name);
-      std::cout << fmt::format("{:<14} {:>7} {:>4}  {}\n", name, task->info().version, task->info().default_samples,
+      std::cout << fmt::format("{:<16} {:>7} {:>4}  {}\n", name, task->info().version, task->info().default_samples,
                                task->info().description);
     }
   });
@@ -41,7 +41,7 @@ void add_data_command(CLI::App& app) {
                                    : "present, sha256 DIFFERS (" + sha.substr(0, 12) + "…, known " + spec.sha256.substr(0, 12) +
                                          "…): scores may not be comparable";
       }
-      std::cout << fmt::format("{:<14} {:<26} {}\n", name, spec.relative_path, state);
+      std::cout << fmt::format("{:<16} {:<38} {}\n", name, spec.relative_path, state);
     }
     if (!all_ok) std::cout << "set --data-dir or $R1LAB_DATA to a directory with the layout above\n";
   });

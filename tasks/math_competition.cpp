@@ -2,8 +2,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include <fstream>
+
 #include "tasks/grading/math_grader.h"
 #include "tasks/prompts.h"
+#include "tasks/text_trim.h"
 
 namespace r1lab::tasks {
 
@@ -41,14 +44,23 @@ void MathCompetitionTask::load(const DataDirectory& data) {
   dataset_sha256_ = sha256_file(path);
   problems_.clear();
   std::size_t row = 0;
-  for_each_jsonl(path, [&](const nlohmann::json& record, std::size_t line) {
-    auto where = path.string() + ":" + std::to_string(line);
+  auto read_record = [&](const nlohmann::json& record, const std::string& where) {
     if (!record.contains(spec_.question_field) || !record[spec_.question_field].is_string())
       throw DataError(where + ": missing string field '" + spec_.question_field + "'");
+    if (spec_.skip_unanswered && (!record.contains(spec_.answer_field) || record[spec_.answer_field].is_null() ||
+                                  answer_text(record[spec_.answer_field]).empty())) {
+      ++row;   // ids stay the row numbers of the file
+      return;
+    }
     if (!record.contains(spec_.answer_field)) throw DataError(where + ": missing field '" + spec_.answer_field + "'");
     Problem problem;
     problem.statement = record[spec_.question_field].get<std::string>();
     problem.reference = answer_text(record[spec_.answer_field]);
+    if (spec_.reference_format == ReferenceFormat::after_hashes) {
+      std::size_t hashes = problem.reference.rfind("####");
+      if (hashes == std::string::npos) throw DataError(where + ": field '" + spec_.answer_field + "' has no '#### answer' line");
+      problem.reference = trim(std::string_view(problem.reference).substr(hashes + 4));
+    }
     if (problem.reference.empty()) throw DataError(where + ": field '" + spec_.answer_field + "' is empty");
     switch (spec_.id_scheme) {
       case ProblemIdScheme::unique_id:
@@ -60,13 +72,29 @@ void MathCompetitionTask::load(const DataDirectory& data) {
       case ProblemIdScheme::aime_row_halves:
         problem.id = std::to_string(spec_.year) + (row < 15 ? "-I-" : "-II-") + std::to_string(row % 15 + 1);
         break;
+      case ProblemIdScheme::row_number:
+        problem.id = spec_.info.name + "-" + std::to_string(row);
+        break;
     }
     if (problem.id.empty()) throw DataError(where + ": cannot derive a problem id (expected unique_id or an AoPS url)");
     if (record.contains("subject")) problem.labels["subject"] = record["subject"].get<std::string>();
     if (record.contains("level")) problem.labels["level"] = answer_text(record["level"]);
+    if (record.contains("type") && record["type"].is_string()) problem.labels["type"] = record["type"].get<std::string>();
     problems_.push_back(std::move(problem));
     ++row;
-  });
+  };
+  if (spec_.json_array) {
+    nlohmann::json records;
+    try {
+      records = nlohmann::json::parse(std::ifstream(path));
+    } catch (const nlohmann::json::parse_error& error) {
+      throw DataError(path.string() + ": not valid JSON (" + error.what() + ")");
+    }
+    if (!records.is_array()) throw DataError(path.string() + ": expected a JSON array of problems");
+    for (std::size_t i = 0; i < records.size(); ++i) read_record(records[i], path.string() + ": element " + std::to_string(i));
+  } else {
+    for_each_jsonl(path, [&](const nlohmann::json& record, std::size_t line) { read_record(record, path.string() + ":" + std::to_string(line)); });
+  }
   if (problems_.empty()) throw DataError(path.string() + ": no problems");
 }
 

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "tasks/codeforces.h"
+#include "tasks/countdown.h"
 #include "tasks/gpqa_diamond.h"
 #include "tasks/humaneval.h"
 #include "tasks/livecodebench.h"
@@ -47,6 +48,33 @@ MathCompetitionSpec amc23() {
           ProblemIdScheme::aops_url, "problem", "answer", 2023, false};
 }
 
+MathCompetitionSpec gsm8k(bool train) {
+  MathCompetitionSpec spec{
+      {train ? "gsm8k_train" : "gsm8k", 1,
+       train ? "GSM8K train: 7,473 grade-school word problems (for SFT and GRPO)" : "GSM8K test: 1,319 grade-school word problems",
+       {train ? "gsm8k_train" : "gsm8k", train ? "train/gsm8k/train.jsonl" : "train/gsm8k/test.jsonl",
+        train ? "17f347dc51477c50d4efb83959dbb7c56297aba886e5544ee2aaed3024813465"
+              : "3730d312f6e3440559ace48831e51066acaca737f6eabec99bccb9e4b3c39d14",
+        train ? "7473 problems" : "1319 problems",
+        std::string("grade_school_math/data/") + (train ? "train" : "test") + ".jsonl in openai/grade-school-math"},
+       {}, 1},
+      ProblemIdScheme::row_number, "question", "answer", 0, false};
+  spec.reference_format = ReferenceFormat::after_hashes;
+  return spec;
+}
+
+MathCompetitionSpec math_train() {
+  MathCompetitionSpec spec{
+      {"math_train", 1, "MATH train (DeepScaleR's 7,474 problems less 4 without an answer; disjoint from MATH-500)",
+       {"math_train", "train/math/deepscaler_math_train.json", "569230b362fd501e1a33d8f29aae3b4b989d32e2b91b07c3f48493528c3bf6d2",
+        "7474 problems", "rllm/data/train/math/math.json in agentica-project/rllm"},
+       {"type"}, 1},
+      ProblemIdScheme::row_number, "problem", "answer", 0, false};
+  spec.json_array = true;
+  spec.skip_unanswered = true;
+  return spec;
+}
+
 const std::vector<std::pair<std::string, std::function<std::unique_ptr<Task>()>>>& table() {
   static const std::vector<std::pair<std::string, std::function<std::unique_ptr<Task>()>>> rows = {
       {"aime24", [] { return std::make_unique<MathCompetitionTask>(aime24()); }},
@@ -58,6 +86,12 @@ const std::vector<std::pair<std::string, std::function<std::unique_ptr<Task>()>>
       {"codeforces", [] { return std::make_unique<CodeforcesTask>(CodeforcesSource::deepcoder); }},
       {"codecontests", [] { return std::make_unique<CodeforcesTask>(CodeforcesSource::codecontests); }},
       {"humaneval", [] { return std::make_unique<HumanEvalTask>(); }},
+      // Training sets as tasks: prompts for train sft/grpo, and their held-out splits for evaluation.
+      {"gsm8k", [] { return std::make_unique<MathCompetitionTask>(gsm8k(false)); }},
+      {"gsm8k_train", [] { return std::make_unique<MathCompetitionTask>(gsm8k(true)); }},
+      {"math_train", [] { return std::make_unique<MathCompetitionTask>(math_train()); }},
+      {"countdown", [] { return std::make_unique<CountdownTask>(false); }},
+      {"countdown_train", [] { return std::make_unique<CountdownTask>(true); }},
   };
   return rows;
 }

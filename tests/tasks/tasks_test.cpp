@@ -58,6 +58,36 @@ TEST(Tasks, MixedNumberReferencesOfMath500AreGradedBothWays) {
   EXPECT_FALSE(correct("test/algebra/2470.json", "68.5"));
 }
 
+TEST(Tasks, TrainingSetsAreTasks) {
+  struct Expect { std::string name; std::size_t count; std::string first_reference; };
+  for (const auto& e : std::vector<Expect>{{"gsm8k_train", 7473, "72"}, {"gsm8k", 1319, "18"}, {"math_train", 7470, "0"},
+                                            {"countdown_train", 8001, "98"}, {"countdown", 2001, ""}}) {
+    auto task = loaded(e.name);
+    ASSERT_EQ(task->problems().size(), e.count) << e.name;
+    if (!e.first_reference.empty()) {
+      EXPECT_EQ(task->problems()[0].reference, e.first_reference) << e.name;
+    }
+    EXPECT_EQ(task->dataset_sha256(), task->info().dataset.sha256) << e.name;
+    std::set<std::string> ids;
+    for (const auto& p : task->problems()) ids.insert(p.id);
+    EXPECT_EQ(ids.size(), e.count) << e.name << ": ids must be unique";
+  }
+  GradingConfig config;
+  config.math.think_policy = grading::ThinkPolicy::none;
+  // GSM8K's reference is what follows "####", graded by the math grader.
+  auto gsm8k = loaded("gsm8k_train");
+  EXPECT_TRUE(gsm8k->grade(gsm8k->problems()[0], 0, "So she sold \\boxed{72} clips.", "", config).is_correct());
+  // Countdown's first training problem: 44, 19, 35 to 98; the question asks for <answer> tags.
+  auto countdown = loaded("countdown_train");
+  const Problem& first = countdown->problems()[0];
+  EXPECT_NE(first.statement.find("[44, 19, 35]"), std::string::npos) << first.statement;
+  EXPECT_NE(first.statement.find("<answer>"), std::string::npos);
+  EXPECT_TRUE(countdown->grade(first, 0, "<answer>44 + 19 + 35</answer>", "", config).is_correct());
+  EXPECT_FALSE(countdown->grade(first, 0, "<answer>44 + 19 + 34</answer>", "", config).is_correct());
+  config.prompt_template = PromptTemplate::r1_zero;
+  EXPECT_NE(countdown->prompt(first, 0, config).text.find("User: Using the numbers"), std::string::npos);
+}
+
 TEST(Tasks, MathPromptFollowsThePaper) {
   auto task = loaded("math500");
   GradingConfig config;
