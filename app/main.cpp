@@ -30,7 +30,8 @@ int main(int argc, char** argv) {
   } catch (const CLI::RuntimeError& exit) {
     return exit.get_exit_code();
   } catch (const CLI::ParseError& error) {
-    return app.exit(error);
+    // --help and --version are "errors" that exit 0; every real parse error is a usage error: 2.
+    return app.exit(error) == 0 ? 0 : 2;
   } catch (const std::exception& error) {
     std::cerr << "r1lab: error: " << error.what() << "\n";
     return 2;

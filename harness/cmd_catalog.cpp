@@ -43,7 +43,10 @@ void add_data_command(CLI::App& app) {
       }
       std::cout << fmt::format("{:<16} {:<38} {}\n", name, spec.relative_path, state);
     }
-    if (!all_ok) std::cout << "set --data-dir or $R1LAB_DATA to a directory with the layout above\n";
+    if (!all_ok) {
+      std::cout << "set --data-dir or $R1LAB_DATA to a directory with the layout above\n";
+      throw CLI::RuntimeError(1);   // scripts can check the data before a long run
+    }
   });
 }
 

@@ -50,10 +50,12 @@ void add_eval_command(CLI::App& app, int argc, char** argv) {
   command->add_option("--chat-template", flags->local.chat_template, "--backend builtin: qwen2.5, r1-distill or qwq (default: from tokenizer_config.json)");
   command->add_option("--batch-size", flags->local.max_batch, "--backend builtin: samples decoded together")->check(CLI::PositiveNumber);
   command->add_option("--out", flags->out, "Run directory: samples.sqlite and <task>/results.json; rerun to resume")->required();
-  command->add_option("-n,--samples", flags->n, "Samples per problem (default: each task's, see docs/eval.md)");
-  command->add_option("--temperature", flags->options.sampling.temperature, "Sampling temperature (paper: 0.6)");
-  command->add_option("--top-p", flags->options.sampling.top_p, "Nucleus sampling (paper: 0.95)");
-  command->add_option("--max-tokens", flags->options.sampling.max_tokens, "Most tokens generated per sample (paper: 32768)");
+  command->add_option("-n,--samples", flags->n, "Samples per problem (default: each task's, see docs/eval.md)")->check(CLI::PositiveNumber);
+  command->add_option("--temperature", flags->options.sampling.temperature, "Sampling temperature (paper: 0.6)")
+      ->check(CLI::NonNegativeNumber);
+  command->add_option("--top-p", flags->options.sampling.top_p, "Nucleus sampling (paper: 0.95)")->check(CLI::Range(1e-9, 1.0));
+  command->add_option("--max-tokens", flags->options.sampling.max_tokens, "Most tokens generated per sample (paper: 32768)")
+      ->check(CLI::PositiveNumber);
   command->add_option("--stop", flags->options.sampling.stop, "Stop string (repeatable)");
   command->add_option("--sampling-seed", flags->options.sampling_seed, "Run seed; each request gets a seed derived from it");
   command->add_flag("--no-seed", flags->no_seed, "Send no seed (for servers that reject one)");
@@ -63,13 +65,15 @@ void add_eval_command(CLI::App& app, int argc, char** argv) {
   command->add_option("--api-key-env", flags->api_key_env, "Environment variable holding the API key (sent when set)");
   command->add_option("--samples-per-request", flags->options.samples_per_request,
                       "Samples asked for in one request (0: all of a problem's, via n; falls back to 1 when the server ignores n)");
-  command->add_option("--max-in-flight", flags->backend.max_in_flight, "Concurrent requests");
-  command->add_option("--request-timeout", flags->request_timeout_s, "Seconds before a request is abandoned and retried");
-  command->add_option("--connect-timeout", flags->connect_timeout_s, "Seconds to connect");
-  command->add_option("--max-retries", flags->backend.max_retries, "Retries per request (429, 5xx, timeouts, dropped connections)");
+  command->add_option("--max-in-flight", flags->backend.max_in_flight, "Concurrent requests")->check(CLI::PositiveNumber);
+  command->add_option("--request-timeout", flags->request_timeout_s, "Seconds before a request is abandoned and retried")
+      ->check(CLI::PositiveNumber);
+  command->add_option("--connect-timeout", flags->connect_timeout_s, "Seconds to connect")->check(CLI::PositiveNumber);
+  command->add_option("--max-retries", flags->backend.max_retries, "Retries per request (429, 5xx, timeouts, dropped connections)")
+      ->check(CLI::NonNegativeNumber);
   command->add_option("--retry-base-delay", flags->retry_base_s, "Seconds before the first retry; doubled each time, with jitter");
   command->add_option("--retry-max-delay", flags->retry_max_s, "Longest wait between retries, in seconds (Retry-After is honoured up to 300)");
-  command->add_option("--limit", flags->options.limit, "Only the first N problems of each task (smoke tests)");
+  command->add_option("--limit", flags->options.limit, "Only the first N problems of each task (smoke tests)")->check(CLI::PositiveNumber);
   command->add_flag("--restart", flags->options.restart, "Start over: move the run directory's samples aside");
   command->add_flag("--allow-partial", flags->options.allow_partial, "Write results even when failed requests left samples missing");
   command->add_option("--label", flags->options.label, "Row name in reports (default: --model)");

@@ -19,7 +19,7 @@ void add_export_command(CLI::App& app) {
   auto* command = app.add_subcommand("export", "Write a run's samples as JSONL (id, sample, completion, prompt, ...) per task");
   command->add_option("run_dir", flags->run_dir, "Run directory of `r1lab eval`")->required();
   command->add_option("--task", flags->task, "Only this task (default: every task in the run)");
-  command->add_option("--out", flags->out, "Output file (only with --task; default: RUN_DIR/<task>/samples.jsonl)");
+  command->add_option("--out", flags->out, "Output file, - for standard output (only with --task; default: RUN_DIR/<task>/samples.jsonl)");
   command->callback([flags] {
     std::filesystem::path run_dir = flags->run_dir;
     auto database = run_dir / "samples.sqlite";
@@ -41,6 +41,10 @@ void add_export_command(CLI::App& app) {
         ++count;
       });
       if (count == 0) throw std::runtime_error(fmt::format("{} holds no samples of task '{}'", database.string(), name));
+      if (flags->out == "-") {   // standard output: the lines only, no "wrote" line
+        std::cout << lines;
+        continue;
+      }
       std::filesystem::path target = flags->out.empty() ? run_dir / name / "samples.jsonl" : std::filesystem::path(flags->out);
       if (target.has_parent_path()) std::filesystem::create_directories(target.parent_path());
       write_file_atomically(target, lines);

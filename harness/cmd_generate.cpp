@@ -14,7 +14,7 @@ void add_generate_command(CLI::App& app) {
   command->add_flag_function("--raw", [options](std::int64_t count) { options->model.chat = count == 0; },
                              "Use \"prompt\" as is (a completion prompt), not through the chat template");
   command->add_option("--chat-template", options->model.chat_template, "qwen2.5, r1-distill or qwq (default: recognised from the folder)");
-  command->add_option("--temperature", options->temperature, "0 for greedy (paper: 0.6)");
+  command->add_option("--temperature", options->temperature, "0 for greedy (paper: 0.6)")->check(CLI::NonNegativeNumber);
   command->add_option("--top-p", options->top_p, "Nucleus sampling (paper: 0.95)");
   command->add_option("--top-k", options->top_k, "Keep the k most likely tokens (0: off)");
   command->add_option("--max-new-tokens", options->max_new_tokens, "Most tokens generated per sample");

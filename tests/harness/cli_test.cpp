@@ -267,6 +267,20 @@ TEST_F(Cli, ReportGateOnRealOutputsPairsProblems) {
   EXPECT_NE(r.output.find("# gate: FAILED"), std::string::npos) << r.output;
 }
 
+TEST_F(Cli, UsageErrorsExitTwoAndOutOfRangeValuesAreRefused) {
+  EXPECT_EQ(run("score --no-such-flag").exit_code, 2);
+  EXPECT_EQ(run("report").exit_code, 2);                     // a required argument missing
+  EXPECT_EQ(run("--help").exit_code, 0);
+  EXPECT_EQ(run("eval --help").exit_code, 0);
+  const std::string eval = "eval --task aime24 --base-url http://127.0.0.1:9/v1 --model m --out " + (dir_ / "run").string();
+  for (const char* bad : {" -n 0", " --limit 0", " --temperature -0.5", " --top-p 0", " --max-tokens 0", " --max-in-flight 0"}) {
+    auto r = run(eval + bad);
+    EXPECT_EQ(r.exit_code, 2) << bad << ": " << r.output;
+    EXPECT_FALSE(fs::exists(dir_ / "run")) << bad;           // refused before anything was written
+  }
+  EXPECT_EQ(run("generate --model m --temperature -1").exit_code, 2);
+}
+
 TEST_F(Cli, DataAndTasksCommands) {
   auto r = run("data" + data());
   EXPECT_EQ(r.exit_code, 0);
@@ -274,6 +288,7 @@ TEST_F(Cli, DataAndTasksCommands) {
   EXPECT_NE(r.output.find("ok (sha256 matches)"), std::string::npos);
   r = run("data --data-dir " + dir_.string());
   EXPECT_NE(r.output.find("MISSING"), std::string::npos);
+  EXPECT_EQ(r.exit_code, 1);   // a script can check the data before a long run
   r = run("tasks");
   EXPECT_NE(r.output.find("gpqa_diamond"), std::string::npos);
 }

@@ -2,6 +2,8 @@
 // kill trials can run many times), the same behind our fault-injecting proxy, and bad servers. The store
 // is checked with SQLite directly, not through r1lab's own reader.
 #include <gtest/gtest.h>
+
+#include <algorithm>
 #include <sqlite3.h>
 
 #include <filesystem>
@@ -143,6 +145,12 @@ TEST_F(Eval, GeneratesStoresGradesAndScoresLikeOfflineScoring) {
   auto rescored = results(dir_ / "rescored");
   EXPECT_EQ(rescored["verdict_counts"], math["verdict_counts"]);
   EXPECT_EQ(verdict_lines(dir_ / "rescored"), verdict_lines(out / "math500"));
+  // --out - writes the lines to standard output, and no file named "-".
+  r = r1lab({R1LAB_BINARY, "export", out.string(), "--task", "aime24", "--out", "-"});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 40);
+  EXPECT_EQ(r.output.find("wrote"), std::string::npos);
+  EXPECT_FALSE(fs::exists("-"));
 }
 
 TEST_F(Eval, ResumeAsksOnlyForWhatIsMissingAndRefusesOtherSampling) {
