@@ -417,14 +417,16 @@ EvalOutcome run_eval(const EvalOptions& options, GenerationBackend& backend) {
     request.data = &data;
     request.config = run.config;
     std::size_t missing_verdicts = 0;
-    store.for_each_sample(name, false, [&](StoredSample&& s) {
+    // With the texts, one at a time: only whether each shows a think tag is kept.
+    store.for_each_sample(name, true, [&](StoredSample&& s) {
       auto p = run.problem_index.find(s.problem_id);
       if (p == run.problem_index.end() || s.sample >= static_cast<std::uint64_t>(run.n)) return;
       if (!s.verdict_json || s.grading_key != run.grading_key) {
         ++missing_verdicts;
         return;
       }
-      request.samples.push_back({p->second, s.sample, grading::verdict_from_json(nlohmann::json::parse(*s.verdict_json)), s.grading_ms});
+      request.samples.push_back({p->second, s.sample, grading::verdict_from_json(nlohmann::json::parse(*s.verdict_json)), s.grading_ms,
+                                 shows_think_tag(s.completion, s.prompt)});
     });
     if (missing_verdicts > 0)
       throw std::runtime_error(fmt::format("{}: {} samples have no verdict; rerun the same command to grade them", name, missing_verdicts));

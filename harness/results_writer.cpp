@@ -86,6 +86,12 @@ std::vector<std::vector<int>> answer_classes(const ResultsRequest& request,
 
 }  // namespace
 
+bool shows_think_tag(std::string_view completion, std::string_view prompt) {
+  for (std::string_view text : {completion, prompt})
+    if (text.find("<think>") != std::string_view::npos || text.find("</think>") != std::string_view::npos) return true;
+  return false;
+}
+
 nlohmann::json write_results(ResultsRequest request, const std::filesystem::path& out_dir) {
   const tasks::Task& task = *request.task;
   const auto& problems = task.problems();
@@ -222,6 +228,19 @@ nlohmann::json write_results(ResultsRequest request, const std::filesystem::path
     if (!extra.is_null()) results["task_results"] = extra;
   }
   if (problem_count < problems.size()) results["problem_limit"] = problem_count;
+  // A model that does not think, graded as if it did: most samples unfinished, and no think tag anywhere.
+  {
+    std::size_t unfinished = 0, tagged = 0, counted = 0;
+    for (const GradedSample& s : samples) {
+      if (s.problem_index >= problem_count) continue;
+      ++counted;
+      unfinished += s.verdict.kind == VerdictKind::unfinished;
+      tagged += s.think_tag;
+    }
+    if (counted > 0 && unfinished * 2 > counted && tagged == 0)
+      results["hints"] = {fmt::format("{} of {} samples are unfinished and none shows a <think> tag: the model does not "
+                                      "think; grade with --think none (or --think auto)", unfinished, counted)};
+  }
   if (partial) results["partial_detail"] = {{"fewest_samples", fewest}, {"most_samples", n}};
 
   // verdicts.jsonl, then results.json, each written whole or not at all.

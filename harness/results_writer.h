@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -24,7 +25,11 @@ struct GradedSample {
   std::uint64_t sample_index = 0;
   grading::Verdict verdict;
   double grading_ms = 0;
+  bool think_tag = false;   // the completion or its prompt holds <think> or </think>
 };
+
+// Whether a sample shows a think tag (the hint for models that do not think, results.json "hints").
+bool shows_think_tag(std::string_view completion, std::string_view prompt);
 
 struct ResultsRequest {
   const tasks::Task* task = nullptr;

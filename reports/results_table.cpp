@@ -211,6 +211,8 @@ std::string render_summary(const nlohmann::json& results) {
     for (const auto& [kind, count] : results["verdict_counts"].items()) out += fmt::format(" {}={}", kind, count.get<long>());
     out += "\n";
   }
+  if (results.contains("hints"))
+    for (const auto& hint : results["hints"]) out += "  hint: " + hint.get<std::string>() + "\n";
   if (results.contains("task_results") && results["task_results"].is_object()) {
     const auto& extra = results["task_results"];
     if (extra.contains("execution_status_counts")) {

@@ -90,6 +90,28 @@ TEST_F(Cli, ComputesPassAtKAndConsensusOverSamples) {
   EXPECT_DOUBLE_EQ(m["cons@4"], (1.0 + 0.0) / 2);  // 204, 204.0, 0204 are one class
 }
 
+TEST_F(Cli, AModelThatDoesNotThinkGetsAHint) {
+  // Every sample answers without think tags, graded under the default --think required: all unfinished.
+  std::string text;
+  for (const char* id : {"2024-I-1", "2024-I-2", "2024-I-3"})
+    text += nlohmann::json{{"id", id}, {"completion", "So the answer is \\boxed{204}."}}.dump() + "\n";
+  auto samples = write("s.jsonl", text);
+  auto r = run("score --task aime24 --allow-partial --samples " + samples + " --out " + (dir_ / "o").string() + data());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("hint: 3 of 3 samples are unfinished and none shows a <think> tag"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("--think none"), std::string::npos);
+  EXPECT_EQ(results("o")["hints"].size(), 1u);
+  // A model that thinks but ran out of tokens gets no such hint.
+  text.clear();
+  for (const char* id : {"2024-I-1", "2024-I-2", "2024-I-3"})
+    text += nlohmann::json{{"id", id}, {"completion", "<think> still going"}}.dump() + "\n";
+  samples = write("t.jsonl", text);
+  r = run("score --task aime24 --allow-partial --samples " + samples + " --out " + (dir_ / "t").string() + data());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(r.output.find("hint:"), std::string::npos) << r.output;
+  EXPECT_FALSE(results("t").contains("hints"));
+}
+
 TEST_F(Cli, RefusesIncompleteSamplesUnlessAllowed) {
   auto samples = write("s.jsonl", "{\"id\": \"2024-I-1\", \"completion\": \"\\\\boxed{204}\"}\n");
   auto r = run("score --task aime24 --samples " + samples + " --out " + (dir_ / "o").string() + data());
