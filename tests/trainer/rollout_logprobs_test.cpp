@@ -68,11 +68,12 @@ TEST_P(RolloutLogprobs, EngineEqualsTheTrainingForwardAtTheRolloutTemperature) {
   }
   std::cout << GetParam() << ": largest |difference| at the rollout temperature " << worst
             << ", largest relative difference at temperature 1 " << worst_at_one << "\n";
-  // Measured 8.6e-6 (logprobs near −12: under 1e-6 relative) on an AVX-512 Xeon, with its kernels and with
-  // ATEN_CPU_CAPABILITY=avx2; other CPUs' GEMM blocking has moved such sums up to 10x (see the gradient
-  // test in train_test.cpp), so the bound leaves that room.
-  EXPECT_LT(worst, 3e-5);
-  EXPECT_LT(worst_at_one, 3e-6);
+  // Measured on an AVX-512 Xeon: 8.6e-6 (logprobs near −12: under 1e-6 relative); with MKL and ATen held to
+  // AVX2 (MKL_ENABLE_INSTRUCTIONS=AVX2 ATEN_CPU_CAPABILITY=avx2, the kernels an AMD CPU gets) 3.0e-5, and
+  // 3.0e-6 relative at temperature 1. The cached decode and the packed forward run GEMMs of other shapes;
+  // the bounds leave room over both.
+  EXPECT_LT(worst, 1e-4);
+  EXPECT_LT(worst_at_one, 1e-5);
   RecordProperty("largest_logprob_difference", std::to_string(worst));
 }
 
