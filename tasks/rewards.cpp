@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "tasks/grading/reasoning_split.h"
 #include "tasks/text_trim.h"
 
 namespace r1lab::tasks {
@@ -30,14 +31,9 @@ std::string graded_text(std::string_view completion, FormatRule rule) {
   if (rule == FormatRule::think) return std::string(completion);
   std::size_t think_end = completion.rfind(kThinkClose);
   if (think_end == std::string_view::npos) return "";
-  std::string_view after = completion.substr(think_end + kThinkClose.size());
-  std::size_t close = after.rfind(kAnswerClose);
-  if (close == std::string_view::npos) return "";
-  std::size_t open = after.rfind(kAnswerOpen, close);
-  if (open == std::string_view::npos) return "";
-  std::string content = trim(after.substr(open + kAnswerOpen.size(), close - open - kAnswerOpen.size()));
-  if (content.empty()) return "";
-  return std::string(kThinkClose) + std::string(kAnswerOpen) + content + std::string(kAnswerClose);
+  auto content = grading::last_closed_answer_tag(completion.substr(think_end + kThinkClose.size()));
+  if (!content || content->empty()) return "";
+  return std::string(kThinkClose) + std::string(kAnswerOpen) + std::string(*content) + std::string(kAnswerClose);
 }
 
 double format_reward(std::string_view completion, FormatRule rule, bool prompt_opened_think) {

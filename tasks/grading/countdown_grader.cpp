@@ -115,29 +115,17 @@ class Evaluator {
   int depth_ = 0;
 };
 
-std::optional<std::string> last_answer_tag(std::string_view region) {
-  std::size_t close = region.rfind("</answer>");
-  if (close == std::string_view::npos) return std::nullopt;
-  std::size_t open = region.rfind("<answer>", close);
-  if (open == std::string_view::npos) return std::nullopt;
-  std::string_view inner = region.substr(open + 8, close - open - 8);
-  std::size_t a = 0, b = inner.size();
-  while (a < b && std::isspace(static_cast<unsigned char>(inner[a]))) ++a;
-  while (b > a && std::isspace(static_cast<unsigned char>(inner[b - 1]))) --b;
-  return std::string(inner.substr(a, b - a));
-}
-
 }  // namespace
 
 Verdict grade_countdown(std::string_view completion, const std::vector<std::int64_t>& numbers, std::int64_t target,
                         ThinkPolicy think_policy, std::string_view prompt) {
   auto region = answer_region(completion, think_policy, prompt);
   if (!region) return Verdict{VerdictKind::unfinished, "", "", "no </think>: still thinking"};
-  auto answer = last_answer_tag(*region);
+  auto answer = last_closed_answer_tag(*region);
   if (!answer || answer->empty()) return Verdict{VerdictKind::no_answer, "", "", "no <answer>…</answer> with an expression"};
   Verdict verdict;
-  verdict.extracted = *answer;
-  std::string expression = *answer;
+  verdict.extracted = std::string(*answer);
+  std::string expression = verdict.extracted;
   if (std::size_t equals = expression.find('='); equals != std::string::npos) expression.resize(equals);   // "… = 98"
   std::string canonical;
   for (char c : expression)

@@ -1,5 +1,7 @@
 #include "tasks/grading/reasoning_split.h"
 
+#include <cctype>
+
 #include <stdexcept>
 #include <string>
 
@@ -37,6 +39,19 @@ std::optional<std::string_view> answer_region(std::string_view completion, Think
     if (!shows_tag) return completion;
   }
   return std::nullopt;
+}
+
+std::optional<std::string_view> last_closed_answer_tag(std::string_view region) {
+  constexpr std::string_view kAnswerOpen = "<answer>", kAnswerClose = "</answer>";
+  std::size_t close = region.rfind(kAnswerClose);
+  if (close == std::string_view::npos) return std::nullopt;
+  std::size_t open = region.rfind(kAnswerOpen, close);
+  if (open == std::string_view::npos) return std::nullopt;
+  std::string_view inner = region.substr(open + kAnswerOpen.size(), close - open - kAnswerOpen.size());
+  std::size_t a = 0, b = inner.size();
+  while (a < b && std::isspace(static_cast<unsigned char>(inner[a]))) ++a;
+  while (b > a && std::isspace(static_cast<unsigned char>(inner[b - 1]))) --b;
+  return inner.substr(a, b - a);
 }
 
 }  // namespace r1lab::grading

@@ -22,4 +22,8 @@ ThinkPolicy think_policy_from_name(std::string_view name);
 std::optional<std::string_view> answer_region(std::string_view completion, ThinkPolicy policy,
                                               std::string_view prompt = {});
 
+// The content of the last closed <answer>…</answer> in `region`, without surrounding whitespace; nullopt
+// when there is none (an unclosed tag does not count). The R1-Zero answer format (rewards, Countdown).
+std::optional<std::string_view> last_closed_answer_tag(std::string_view region);
+
 }  // namespace r1lab::grading
