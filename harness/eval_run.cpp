@@ -417,16 +417,14 @@ EvalOutcome run_eval(const EvalOptions& options, GenerationBackend& backend) {
     request.data = &data;
     request.config = run.config;
     std::size_t missing_verdicts = 0;
-    // With the texts, one at a time: only whether each shows a think tag is kept.
-    store.for_each_sample(name, true, [&](StoredSample&& s) {
+    store.for_each_sample(name, false, [&](StoredSample&& s) {
       auto p = run.problem_index.find(s.problem_id);
       if (p == run.problem_index.end() || s.sample >= static_cast<std::uint64_t>(run.n)) return;
       if (!s.verdict_json || s.grading_key != run.grading_key) {
         ++missing_verdicts;
         return;
       }
-      request.samples.push_back({p->second, s.sample, grading::verdict_from_json(nlohmann::json::parse(*s.verdict_json)), s.grading_ms,
-                                 shows_think_tag(s.completion, s.prompt)});
+      request.samples.push_back({p->second, s.sample, grading::verdict_from_json(nlohmann::json::parse(*s.verdict_json)), s.grading_ms});
     });
     if (missing_verdicts > 0)
       throw std::runtime_error(fmt::format("{}: {} samples have no verdict; rerun the same command to grade them", name, missing_verdicts));
@@ -440,6 +438,11 @@ EvalOutcome run_eval(const EvalOptions& options, GenerationBackend& backend) {
     request.problem_limit = run.problem_count;
     request.samples_origin = store.path().string() + " (" + name + ")";
     request.partial_fix = "rerun the same command to generate the missing samples";
+    request.any_think_tag = [&store, &name] {   // reads the texts, one at a time; only when the hint may apply
+      bool seen = false;
+      store.for_each_sample(name, true, [&](StoredSample&& s) { seen = seen || shows_think_tag(s.completion, s.prompt); });
+      return seen;
+    };
     nlohmann::json generation = generation_identity(options);
     generation.update({{"backend", backend.describe()},
                         {"one_sample_per_request", driver.one_per_request() || options.samples_per_request == 1},

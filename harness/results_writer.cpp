@@ -230,14 +230,13 @@ nlohmann::json write_results(ResultsRequest request, const std::filesystem::path
   if (problem_count < problems.size()) results["problem_limit"] = problem_count;
   // A model that does not think, graded as if it did: most samples unfinished, and no think tag anywhere.
   {
-    std::size_t unfinished = 0, tagged = 0, counted = 0;
+    std::size_t unfinished = 0, counted = 0;
     for (const GradedSample& s : samples) {
       if (s.problem_index >= problem_count) continue;
       ++counted;
       unfinished += s.verdict.kind == VerdictKind::unfinished;
-      tagged += s.think_tag;
     }
-    if (counted > 0 && unfinished * 2 > counted && tagged == 0)
+    if (counted > 0 && unfinished * 2 > counted && request.any_think_tag && !request.any_think_tag())
       results["hints"] = {fmt::format("{} of {} samples are unfinished and none shows a <think> tag: the model does not "
                                       "think; grade with --think none (or --think auto)", unfinished, counted)};
   }

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,7 +26,6 @@ struct GradedSample {
   std::uint64_t sample_index = 0;
   grading::Verdict verdict;
   double grading_ms = 0;
-  bool think_tag = false;   // the completion or its prompt holds <think> or </think>
 };
 
 // Whether a sample shows a think tag (the hint for models that do not think, results.json "hints").
@@ -47,6 +47,9 @@ struct ResultsRequest {
   std::chrono::steady_clock::time_point started;
   int workers = 0;
   std::chrono::milliseconds hard_deadline{10000};
+  // Whether any sample's completion or prompt shows a think tag. Asked only when most samples are
+  // unfinished (the hint for models that do not think), so a run's texts are read only then.
+  std::function<bool()> any_think_tag;
 };
 
 // Writes out_dir/verdicts.jsonl then out_dir/results.json (each whole or not at all) and returns the

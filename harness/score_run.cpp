@@ -41,10 +41,12 @@ nlohmann::json run_score(const ScoreOptions& options) {
   request.config = config;
   for (std::size_t i = 0; i < graded.size(); ++i) {
     const Sample& s = set.samples[i];
-    request.samples.push_back({s.problem_index, s.sample_index, std::move(graded[i].verdict), graded[i].milliseconds,
-                               shows_think_tag(s.completion, s.prompt)});
+    request.samples.push_back({s.problem_index, s.sample_index, std::move(graded[i].verdict), graded[i].milliseconds});
   }
   request.grading_seconds = std::chrono::duration<double>(Clock::now() - grade_started).count();
+  request.any_think_tag = [&set] {
+    return std::any_of(set.samples.begin(), set.samples.end(), [](const Sample& s) { return shows_think_tag(s.completion, s.prompt); });
+  };
   request.model = options.model.empty() ? options.samples.parent_path().filename().string() : options.model;
   if (request.model.empty()) request.model = options.samples.stem().string();
   request.pass_k = options.pass_k;
