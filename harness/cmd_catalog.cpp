@@ -32,7 +32,9 @@ void add_data_command(CLI::App& app) {
       const auto spec = tasks::make_task(name)->info().dataset;
       auto path = data.root() / spec.relative_path;
       std::string state;
-      if (!std::filesystem::is_regular_file(path)) {
+      if (spec.relative_path.empty()) {
+        state = "generated (" + spec.records + ")";
+      } else if (!std::filesystem::is_regular_file(path)) {
         state = "MISSING — expected " + path.string() + " (" + spec.records + "); public copy: " + spec.public_source;
         all_ok = false;
       } else {

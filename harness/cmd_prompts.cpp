@@ -29,7 +29,7 @@ void add_prompts_command(CLI::App& app) {
       for (std::uint64_t s = 0; s < lines; ++s) {
         auto prompt = task->prompt(problem, s, config);
         nlohmann::json line = {{"id", problem.id}, {"prompt", prompt.text}, {"task", task->info().name},
-                               {"task_version", task->info().version}};
+                               {"task_version", task->info().version}, {"reference", problem.reference}};
         if (task->prompt_varies_per_sample()) line["sample"] = s;
         else line["n"] = flags->n;
         if (prompt.permutation) line["permutation"] = *prompt.permutation;

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "tasks/codeforces.h"
+#include "tasks/addition.h"
 #include "tasks/countdown.h"
 #include "tasks/gpqa_diamond.h"
 #include "tasks/humaneval.h"
@@ -92,6 +93,8 @@ const std::vector<std::pair<std::string, std::function<std::unique_ptr<Task>()>>
       {"math_train", [] { return std::make_unique<MathCompetitionTask>(math_train()); }},
       {"countdown", [] { return std::make_unique<CountdownTask>(false); }},
       {"countdown_train", [] { return std::make_unique<CountdownTask>(true); }},
+      {"addition", [] { return std::make_unique<AdditionTask>(false); }},
+      {"addition_train", [] { return std::make_unique<AdditionTask>(true); }},
   };
   return rows;
 }

@@ -21,7 +21,8 @@ TEST(Tasks, CountsIdsAndChecksums) {
                                             {"math500", 500, "test/precalculus/807.json"}, {"gpqa_diamond", 198, "rec06pnAkLOr2t2mp"},
                                             {"gsm8k_train", 7473, "gsm8k_train-0"}, {"gsm8k", 1319, "gsm8k-0"},
                                             {"math_train", 7470, "math_train-0"}, {"countdown_train", 8001, "countdown_train-0"},
-                                            {"countdown", 2001, "countdown-0"}}) {
+                                            {"countdown", 2001, "countdown-0"}, {"addition_train", 50000, "70042+97149"},
+                                            {"addition", 1000, "17733+47316"}}) {
     auto task = loaded(e.name);
     ASSERT_EQ(task->problems().size(), e.count) << e.name;
     EXPECT_EQ(task->problems()[0].id, e.first_id) << e.name;
@@ -81,6 +82,23 @@ TEST(Tasks, TrainingSetsAreTasks) {
   EXPECT_FALSE(countdown->grade(first, 0, "<answer>44 + 19 + 34</answer>", "", config).is_correct());
   config.prompt_template = PromptTemplate::r1_zero;
   EXPECT_NE(countdown->prompt(first, 0, config).text.find("User: Using the numbers"), std::string::npos);
+}
+
+TEST(Tasks, AdditionsAreGeneratedTheSameEverywhereAndKeepTheHeldOutSetOut) {
+  auto train = loaded("addition_train"), held_out = loaded("addition");
+  std::set<std::string> held;
+  for (const auto& p : held_out->problems()) held.insert(p.id);
+  for (const auto& p : train->problems()) ASSERT_FALSE(held.count(p.id)) << p.id << " is in both splits";
+  const Problem& first = train->problems()[0];
+  EXPECT_EQ(first.statement, "What is 70042 + 97149?");
+  EXPECT_EQ(first.reference, "167191");
+  GradingConfig config;
+  config.prompt_template = PromptTemplate::r1_zero;
+  EXPECT_NE(train->prompt(first, 0, config).text.find("User: What is 70042 + 97149?. Assistant:"), std::string::npos);
+  // Graded as an integer answer, in the R1-Zero answer tags as the GRPO reward hands it over.
+  EXPECT_TRUE(train->grade(first, 0, "</think><answer>167191</answer>", "", config).is_correct());
+  EXPECT_FALSE(train->grade(first, 0, "</think><answer>167190</answer>", "", config).is_correct());
+  EXPECT_FALSE(train->grade(first, 0, "</think><answer></answer>", "", config).is_correct());
 }
 
 TEST(Tasks, MathPromptFollowsThePaper) {
