@@ -13,18 +13,6 @@ namespace {
 
 using Json = nlohmann::json;
 
-// GPT-2's byte-level alphabet: printable Latin-1 bytes stand for themselves, the other 68 bytes for the
-// code points 256, 257, ... in byte order, so every byte is a visible character in vocab.json.
-std::array<char32_t, 256> byte_to_symbol_table() {
-  std::array<char32_t, 256> table{};
-  char32_t next = 256;
-  for (int b = 0; b < 256; ++b) {
-    bool printable = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
-    table[b] = printable ? static_cast<char32_t>(b) : next++;
-  }
-  return table;
-}
-
 [[noreturn]] void fail(const std::filesystem::path& file, const std::string& json_path, const std::string& what) {
   throw TokenizerError(file.string() + ": " + json_path + ": " + what);
 }
@@ -86,6 +74,18 @@ void read_post_processor(const Json& node, const std::string& json_path, const s
 }
 
 }  // namespace
+
+// GPT-2's byte-level alphabet: printable Latin-1 bytes stand for themselves, the other 68 bytes for the
+// code points 256, 257, ... in byte order, so every byte is a visible character in vocab.json.
+std::array<char32_t, 256> byte_level_symbols() {
+  std::array<char32_t, 256> table{};
+  char32_t next = 256;
+  for (int b = 0; b < 256; ++b) {
+    bool printable = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
+    table[b] = printable ? static_cast<char32_t>(b) : next++;
+  }
+  return table;
+}
 
 std::unique_ptr<BpeTokenizer> BpeTokenizer::load(const std::filesystem::path& path) {
   std::filesystem::path file = std::filesystem::is_directory(path) ? path / "tokenizer.json" : path;
@@ -151,7 +151,7 @@ std::unique_ptr<BpeTokenizer> BpeTokenizer::load(const std::filesystem::path& pa
     if (model.value("byte_fallback", false)) fail(file, "$.model.byte_fallback", "byte fallback is not supported (byte-level BPE needs none)");
     t->ignore_merges_ = model.value("ignore_merges", false);
 
-    const auto byte_to_symbol = byte_to_symbol_table();
+    const auto byte_to_symbol = byte_level_symbols();
     std::unordered_map<char32_t, unsigned char> symbol_to_byte;
     for (int b = 0; b < 256; ++b) symbol_to_byte[byte_to_symbol[b]] = static_cast<unsigned char>(b);
 

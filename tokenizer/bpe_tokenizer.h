@@ -52,6 +52,9 @@ struct EncodeOptions {
   bool add_special = false;
 };
 
+// GPT-2's byte-level alphabet: the character that stands for each byte in vocab and merges.
+std::array<char32_t, 256> byte_level_symbols();
+
 class BpeTokenizer {
  public:
   // `path` is a tokenizer.json or a folder holding one. Throws TokenizerError.

@@ -1,5 +1,7 @@
 #include "trainer/causal_lm.h"
 
+#include <ATen/CPUGeneratorImpl.h>
+
 #include <cmath>
 #include <fstream>
 #include <map>
@@ -135,15 +137,30 @@ std::unique_ptr<CausalLM> CausalLM::load(const std::filesystem::path& dir, const
   m->build_parameter_table();
   const auto tensor_options = at::TensorOptions().dtype(dtype).device(options.device);
   m->flat_ = at::empty({m->table_.total_numel()}, tensor_options);
-  SafetensorsReader reader(dir);
-  WeightLoader w(reader, dir);
+  std::optional<SafetensorsReader> reader;
+  std::optional<WeightLoader> w;
+  std::optional<at::Generator> generator;
+  if (options.random_init_seed) {
+    generator = at::detail::createCPUGenerator(*options.random_init_seed);
+  } else {
+    reader.emplace(dir);
+    w.emplace(*reader, dir);
+  }
+  const double init_std = c.source.value("initializer_range", 0.02);
   std::map<std::string, at::Tensor> by_name;
   for (const ParameterSpec& spec : m->table_.specs()) {
     at::Tensor view = m->flat_.narrow(0, spec.offset, spec.numel()).view(spec.shape);
+    if (generator) {
+      const bool norm = spec.name.size() >= 4 && spec.name.compare(spec.name.size() - 4, 4, "norm") == 0;
+      const bool bias = spec.name.find("bias") != std::string::npos;
+      at::Tensor values = norm ? at::ones(spec.shape) : bias ? at::zeros(spec.shape) : at::empty(spec.shape).normal_(0, init_std, *generator);
+      view.copy_(values);
+    }
     for (const HfSlice& slice : spec.hf) {
+      if (generator) break;
       std::vector<std::int64_t> shape = spec.shape;
       shape[0] = slice.rows;
-      view.narrow(0, slice.offset, slice.rows).copy_(w.get(slice.name, shape));
+      view.narrow(0, slice.offset, slice.rows).copy_(w->get(slice.name, shape));
     }
     m->parameters_.push_back(view);
     by_name[spec.name] = view;

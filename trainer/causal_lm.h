@@ -24,6 +24,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -66,6 +67,9 @@ struct LoadOptions {
   at::Device device = at::kCPU;
   // "auto": the stored dtype on CUDA, float32 on CPU (bf16 GEMMs are slow on most CPUs).
   std::string dtype = "auto";
+  // Set: no weights are read; every parameter is initialised as transformers initialises a new model
+  // (matrices and embeddings normal(0, initializer_range), biases 0, norms 1) from this seed.
+  std::optional<std::uint64_t> random_init_seed;
 };
 
 at::ScalarType dtype_from_name(const std::string& name);   // float32, bfloat16, float16; throws otherwise

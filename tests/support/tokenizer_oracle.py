@@ -11,6 +11,10 @@ templates, run on the real data files. Writes JSONL for the C++ test to read.
   tokenizer_oracle.py chat TOKENIZER_DIR TEMPLATES_DIR OUT.jsonl
       conversations rendered by transformers' apply_chat_template with each template file;
       each line {"template": file name, "messages": [...], "add_generation_prompt", "text"}
+  tokenizer_oracle.py compare MODEL_DIR TEXTS.json IDS.json
+      exits 1 (saying where) unless transformers' AutoTokenizer of MODEL_DIR encodes each text of TEXTS.json
+      (a list) to the ids listed in IDS.json (a list of lists, r1lab's): a tokenizer.json r1lab wrote must
+      load there and agree
 """
 import csv
 import glob
@@ -109,6 +113,21 @@ def write_chat(tokenizer_dir, templates_dir, out_path):
                                          ensure_ascii=False) + "\n")
 
 
+def compare(model_dir, texts_file, ids_file):
+    from transformers import AutoTokenizer
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    with open(texts_file, encoding="utf-8") as f:
+        texts = json.load(f)
+    with open(ids_file, encoding="utf-8") as f:
+        ours = json.load(f)
+    for text, ids in zip(texts, ours, strict=True):
+        theirs = tokenizer(text, add_special_tokens=True)["input_ids"]
+        if theirs != ids:
+            sys.exit(f"{text!r}: transformers {theirs}, r1lab {ids}")
+        if tokenizer.decode(theirs) != text:
+            sys.exit(f"{text!r} decodes to {tokenizer.decode(theirs)!r}")
+
+
 if __name__ == "__main__":
     mode = sys.argv[1]
     if mode == "ids":
@@ -117,5 +136,7 @@ if __name__ == "__main__":
         write_llama3_variant(sys.argv[2], sys.argv[3])
     elif mode == "chat":
         write_chat(sys.argv[2], sys.argv[3], sys.argv[4])
+    elif mode == "compare":
+        compare(sys.argv[2], sys.argv[3], sys.argv[4])
     else:
-        sys.exit("usage: tokenizer_oracle.py ids|chat ...")
+        sys.exit("usage: tokenizer_oracle.py ids|llama3-variant|chat|compare ...")
