@@ -127,6 +127,26 @@ double ProcessGroup::sum(double value) {
   return t.item<double>();
 }
 
+std::vector<double> ProcessGroup::sum(const std::vector<double>& values) {
+  if (world_size_ == 1 || values.empty()) return values;
+  at::Tensor t = at::tensor(values, at::TensorOptions().dtype(at::kDouble)).to(device_.is_cuda() ? device_ : at::Device(at::kCPU));
+  all_reduce_sum(t);
+  t = t.cpu();
+  return {t.data_ptr<double>(), t.data_ptr<double>() + t.numel()};
+}
+
+std::vector<double> ProcessGroup::max(const std::vector<double>& values) {
+  if (world_size_ == 1 || values.empty()) return values;
+  // Each rank writes its row; the sum of the rows is every rank's values, then the maximum per column.
+  const auto n = static_cast<std::int64_t>(values.size());
+  at::Tensor t = at::zeros({world_size_ * n}, at::TensorOptions().dtype(at::kDouble));
+  t.narrow(0, rank_ * n, n).copy_(at::tensor(values, at::TensorOptions().dtype(at::kDouble)));
+  t = t.to(device_.is_cuda() ? device_ : at::Device(at::kCPU));
+  all_reduce_sum(t);
+  t = std::get<0>(t.view({world_size_, n}).max(0)).cpu().contiguous();
+  return {t.data_ptr<double>(), t.data_ptr<double>() + t.numel()};
+}
+
 double ProcessGroup::max(double value) {
   // Over non-negative flags and counters: the sum is positive exactly when the maximum is.
   at::Tensor t = at::full({world_size_}, 0.0, at::TensorOptions().dtype(at::kDouble).device(device_.is_cuda() ? device_ : at::Device(at::kCPU)));

@@ -15,6 +15,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace r1lab::trainer {
 
@@ -44,6 +45,9 @@ class ProcessGroup {
   // The sum (or maximum) of one number over ranks.
   double sum(double value);
   double max(double value);
+  // The same for several numbers in one collective (element by element).
+  std::vector<double> sum(const std::vector<double>& values);
+  std::vector<double> max(const std::vector<double>& values);
 
  protected:
   int rank_ = 0, world_size_ = 1, local_rank_ = 0, local_world_size_ = 1;

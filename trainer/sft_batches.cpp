@@ -16,6 +16,7 @@ std::uint64_t splitmix64(std::uint64_t& state) {
 
 MicroBatch assemble(const SftDataset& data, const std::vector<std::size_t>& members, bool packing, at::Device device) {
   MicroBatch batch;
+  batch.examples = members;
   std::vector<DocumentSpan> spans;
   std::int64_t longest = 0, total = 0;
   for (std::size_t e : members) {

@@ -30,6 +30,7 @@ std::vector<std::size_t> take_step_examples(std::size_t examples, std::uint64_t 
                                             DataCursor& cursor);
 
 struct MicroBatch {
+  std::vector<std::size_t> examples;   // which examples, in order (their targets follow in this order)
   at::Tensor ids;              // (rows, columns)
   DocumentLayout layout;
   at::Tensor predict_from;     // flat token positions whose next token is a target

@@ -79,7 +79,7 @@ SftExample parse_line(const std::string& line, const std::string& where, const t
   if (!j.is_object()) throw std::runtime_error(where + ": a line must be a JSON object");
   ExampleBuilder b(tokenizer);
   auto need_chat = [&]() -> const tokenizer::ChatFormat& {
-    if (!chat) throw std::runtime_error(where + ": a conversation needs the model's chat template");
+    if (!chat) throw std::runtime_error(where + ": a conversation needs a chat template, and the model folder has none (pass --chat-template)");
     return *chat;
   };
   if (j.contains("messages")) {
@@ -89,6 +89,19 @@ SftExample parse_line(const std::string& line, const std::string& where, const t
       throw std::runtime_error(where + ": a prompt-completion line needs both \"prompt\" and \"completion\"");
     }
     std::vector<tokenizer::ChatTurn> turns;
+    if (j["prompt"].is_string() && j["completion"].is_string() && !chat) {
+      // No chat template: the standard (non-conversational) format, as TRL trains it: the prompt as
+      // text (with the tokenizer's BOS), then the completion and EOS, the loss on those. The two are
+      // encoded apart, as a rollout encodes its prompt and samples the completion.
+      b.add(j["prompt"].get<std::string>(), options.loss_on_all, /*add_special=*/true);
+      b.add(j["completion"].get<std::string>(), true);
+      if (options.eos_id >= 0) {
+        b.example.tokens.push_back(options.eos_id);
+        b.example.target.push_back(1);
+      }
+      if (!b.example.target.empty()) b.example.target[0] = 0;
+      return std::move(b.example);
+    }
     if (j["prompt"].is_string() && j["completion"].is_string()) {
       turns = {{"user", j["prompt"].get<std::string>()}, {"assistant", j["completion"].get<std::string>()}};
     } else {

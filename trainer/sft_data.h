@@ -4,7 +4,9 @@
 //   {"messages": [{"role", "content"}, ...]}  a conversation (the R1-distill data format, and what
 //        rejection sampling writes), rendered with the model's chat template;
 //   {"prompt": ..., "completion": ...}        a string pair (a user turn and an assistant turn) or two
-//        lists of messages (TRL's conversational prompt-completion format);
+//        lists of messages (TRL's conversational prompt-completion format); for a model without a chat
+//        template, a string pair is plain text, prompt then completion and EOS, loss on the completion
+//        (TRL's standard prompt-completion format: how a base model learns a completion-prompt format);
 //   {"text": "..."}                          plain text (with --loss-on all), BOS by the tokenizer's
 //        post-processor and EOS appended.
 // With loss on assistant tokens, an assistant turn's loss tokens are everything the template renders

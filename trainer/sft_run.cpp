@@ -13,7 +13,6 @@
 // schedule (transformers: linear), no truncation unless asked (TRL truncates at 1024 silently).
 #include "trainer/sft_run.h"
 
-#include <ATen/Parallel.h>
 #include <ATen/core/grad_mode.h>
 #include <malloc.h>
 
@@ -27,87 +26,16 @@
 
 #include "harness/atomic_file.h"
 #include "harness/run_lock.h"
-#include "trainer/checkpoint.h"
-#include "trainer/distributed.h"
 #include "trainer/loaded_model.h"
 #include "trainer/losses.h"
 #include "trainer/optimizer.h"
 #include "trainer/sft_batches.h"
 #include "trainer/sft_data.h"
 #include "trainer/train_log.h"
+#include "trainer/training_run.h"
 
 namespace r1lab::trainer {
 namespace fs = std::filesystem;
-namespace {
-
-volatile std::sig_atomic_t g_stop_signal = 0;
-extern "C" void on_stop_signal(int signal) { g_stop_signal = signal; }
-
-nlohmann::json read_json_file(const fs::path& file) {
-  std::ifstream in(file);
-  try {
-    return nlohmann::json::parse(in);
-  } catch (const nlohmann::json::exception& e) {
-    throw std::runtime_error(file.string() + ": not valid JSON: " + e.what());
-  }
-}
-
-// The run folder must hold this configuration's run, or nothing yet. Every rank checks; rank 0 writes.
-void claim_run_folder(const fs::path& out, const harness::SftOptions& options, bool write) {
-  const fs::path config_file = out / "config.json";
-  if (fs::exists(config_file)) {
-    auto differences = harness::sft_identity_differences(read_json_file(config_file), options);
-    if (!differences.empty()) {
-      std::string list;
-      for (const auto& d : differences) list += "\n  " + d;
-      throw std::runtime_error(out.string() + " holds a training run with another configuration:" + list +
-                               "\nUse another --out, or the same settings to resume it.");
-    }
-  }
-  if (write) harness::write_file_atomically(config_file, harness::sft_options_to_json(options).dump(2) + "\n");
-}
-
-// After a ZeRO-1 update every rank has its own range of the new weights: gather all of them. The
-// buffers are the step's gradient buffers, free by now (the shard's gradient is applied and the padded
-// gradient buffer is zeroed before the next backward), so the gather costs no memory of its own.
-void gather_parameters(CausalLM& model, const at::Tensor& master, at::Tensor& shard_buffer, at::Tensor& padded_buffer,
-                       ProcessGroup& group) {
-  at::NoGradGuard no_grad;
-  shard_buffer.zero_();
-  shard_buffer.narrow(0, 0, master.numel()).copy_(master);
-  group.all_gather(shard_buffer, padded_buffer);
-  model.flat_parameters().copy_(padded_buffer.narrow(0, 0, model.flat_parameters().numel()));
-}
-
-// The squared L2 norm in fp32 and without an fp32 copy of a bf16 gradient.
-double squared_norm(const at::Tensor& grad) {
-  if (grad.scalar_type() == at::kFloat) return grad.pow(2).sum().item<double>();
-  const double norm = at::linalg_vector_norm(grad, 2, std::nullopt, false, at::kFloat).item<double>();
-  return norm * norm;
-}
-
-// Where this rank's optimizer works in the flat buffer: everything, or under ZeRO-1 one of world_size
-// equal ranges of the buffer padded to a multiple of world_size (the last may hold padding only).
-struct OptimizerRange {
-  bool sharded = false;
-  std::int64_t padded = 0;    // flat elements, padded
-  std::int64_t shard = 0;     // elements per rank (padded / world)
-  std::int64_t begin = 0;     // this rank's first element
-  std::int64_t length = 0;    // this rank's real elements (no padding)
-};
-
-OptimizerRange optimizer_range(std::int64_t total, const ProcessGroup& group, bool zero1) {
-  OptimizerRange r;
-  r.sharded = zero1 && group.world_size() > 1;
-  const std::int64_t world = r.sharded ? group.world_size() : 1;
-  r.shard = (total + world - 1) / world;
-  r.padded = r.shard * world;
-  r.begin = r.sharded ? r.shard * group.rank() : 0;
-  r.length = std::clamp<std::int64_t>(total - r.begin, 0, r.shard);
-  return r;
-}
-
-}  // namespace
 
 void run_train_sft(const harness::SftOptions& o) {
   // Every step allocates and frees the same large tensors (logits, activations). glibc would map and
@@ -117,28 +45,23 @@ void run_train_sft(const harness::SftOptions& o) {
   ::mallopt(M_TRIM_THRESHOLD, std::numeric_limits<int>::max());
 
   const fs::path out = o.out;
-  at::Device device(o.device);
-  auto group = ProcessGroup::from_environment(device, std::chrono::milliseconds(static_cast<std::int64_t>(o.dist_timeout_s * 1000)));
+  Ranks ranks = join_ranks(o.device, o.dist_timeout_s);
+  ProcessGroup* const group = ranks.group.get();
+  const at::Device device = ranks.device;
   const bool main_rank = group->is_main();
-  if (group->world_size() > 1) {
-    if (device.is_cuda()) device = at::Device(at::kCUDA, static_cast<at::DeviceIndex>(group->local_rank()));
-    // Local ranks share the cores (torchrun sets OMP_NUM_THREADS=1 itself).
-    if (!std::getenv("OMP_NUM_THREADS")) {
-      at::set_num_threads(std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / group->local_world_size()));
-    }
-  }
   std::optional<harness::RunDirectoryLock> lock;
   if (main_rank) {
     fs::create_directories(out);
     lock.emplace(out);
   }
   group->barrier();
-  claim_run_folder(out, o, main_rank);
+  claim_run_folder(out, harness::options_to_json(o), [&](const nlohmann::json& stored) { return harness::identity_differences(stored, o); },
+                   main_rank);
 
   const std::string dtype = o.dtype == "auto" ? (device.is_cuda() ? "bfloat16" : "float32") : o.dtype;
-  // Conversations need the chat template; plain text (--loss-on all) trains without one.
-  const auto loaded = LoadedModel::load(o.model_dir, {device.str(), dtype, o.chat_template,
-                                                      o.loss_on == "all" ? ChatTemplateUse::if_present : ChatTemplateUse::required});
+  // Conversations need the chat template (load_sft_data says so at the first one); plain text and a
+  // base model's prompt-completion pairs train without one.
+  const auto loaded = LoadedModel::load(o.model_dir, {device.str(), dtype, o.chat_template, ChatTemplateUse::if_present});
   CausalLM* const model = &loaded->model();
   const ModelConfig& config = model->config();
   // The saved model keeps the dtype it came in (fp32 master weights go into the trainer state otherwise).
@@ -148,37 +71,16 @@ void run_train_sft(const harness::SftOptions& o) {
   const SftDataset data = load_sft_data(o.data, loaded->tokenizer(), loaded->chat(), data_options);
   const std::int64_t total_steps = o.max_steps > 0 ? o.max_steps : steps_per_epoch(data.examples.size(), o.batch_size) * o.epochs;
 
-  // Parameters, gradients and the optimizer share the flat layout of the parameter table. The gradient
-  // buffer is padded to a multiple of the world size for the reduce-scatter of ZeRO-1.
-  const std::int64_t total = model->parameter_table().total_numel();
-  const OptimizerRange range = optimizer_range(total, *group, o.zero1);
-  at::Tensor grad_buffer = at::zeros({range.padded}, model->flat_parameters().options());
-  model->attach_gradients(grad_buffer.narrow(0, 0, total));
-  const bool separate_master = model->flat_parameters().scalar_type() != at::kFloat;
-  at::Tensor own_parameters = model->flat_parameters().detach().narrow(0, range.begin, range.length);
-  at::Tensor master = separate_master ? own_parameters.to(at::kFloat).clone() : own_parameters;
-  AdamW optimizer(master, range.begin, model->parameter_table().decayed_numel(), {o.adam_beta1, o.adam_beta2, o.adam_eps, o.weight_decay});
-  at::Tensor shard_grad = range.sharded ? at::zeros({range.shard}, grad_buffer.options()) : at::Tensor();
-  const double optimizer_state_mib = static_cast<double>((separate_master ? 3 : 2) * range.length * 4) / (1024.0 * 1024.0);
-
+  ParameterUpdater updater(*model, *group, {o.zero1, o.bucket_mb, {o.adam_beta1, o.adam_beta2, o.adam_eps, o.weight_decay}});
   std::int64_t step = 0, skipped_steps = 0;
   DataCursor cursor;
   const fs::path checkpoints = out / "checkpoints";
-  std::optional<fs::path> latest;
-  if (main_rank) latest = latest_checkpoint(checkpoints);   // removes leftovers of an interrupted save
-  group->barrier();
-  if (!main_rank) latest = latest_checkpoint_readonly(checkpoints);
-  if (latest) {
-    nlohmann::json state = load_checkpoint(*latest, optimizer, range.begin, range.sharded, model->parameter_table(), *group);
-    if (separate_master) {
-      at::NoGradGuard no_grad;
-      own_parameters.copy_(master);
-    }
-    if (range.sharded) gather_parameters(*model, master, shard_grad, grad_buffer, *group);
-    step = state.at("step").get<std::int64_t>();
-    cursor = {state.at("cursor").at("epoch").get<std::int64_t>(), state.at("cursor").at("index").get<std::int64_t>()};
-    skipped_steps = state.value("skipped_steps", std::int64_t{0});
-    if (main_rank) std::cerr << "r1lab train: resuming " << out.string() << " from " << latest->filename().string() << "\n";
+  fs::path resumed_from;
+  if (auto state = updater.resume(checkpoints, &resumed_from)) {
+    step = state->at("step").get<std::int64_t>();
+    cursor = {state->at("cursor").at("epoch").get<std::int64_t>(), state->at("cursor").at("index").get<std::int64_t>()};
+    skipped_steps = state->value("skipped_steps", std::int64_t{0});
+    if (main_rank) std::cerr << "r1lab train: resuming " << out.string() << " from " << resumed_from.filename().string() << "\n";
   }
   std::optional<TrainLog> log;
   if (main_rank) {
@@ -188,21 +90,18 @@ void run_train_sft(const harness::SftOptions& o) {
                    (data.truncated ? ", " + std::to_string(data.truncated) + " truncated" : "") +
                    (data.dropped ? ", " + std::to_string(data.dropped) + " dropped (nothing left to learn after truncation)" : "") + "; " +
                    std::to_string(total_steps) + " steps of " + std::to_string(o.batch_size) + " on " + std::to_string(group->world_size()) +
-                   " x " + device.str() + " in " + dtype + (range.sharded ? ", optimizer state sharded (ZeRO-1)" : ""));
+                   " x " + device.str() + " in " + dtype + (updater.sharded() ? ", optimizer state sharded (ZeRO-1)" : ""));
     }
   }
 
   auto checkpoint_now = [&](std::int64_t at_step) {
     nlohmann::json state = {{"cursor", {{"epoch", cursor.epoch}, {"index", cursor.index}}}, {"skipped_steps", skipped_steps},
-                            {"total_steps", total_steps}, {"world_size", group->world_size()}, {"config", harness::sft_options_to_json(o)}};
-    return save_checkpoint(checkpoints, at_step, {*model, save_dtype, optimizer, range.begin, range.sharded, state}, o.keep_checkpoints, *group);
+                            {"total_steps", total_steps}, {"config", harness::options_to_json(o)}};
+    return updater.save(checkpoints, at_step, save_dtype, std::move(state), o.keep_checkpoints);
   };
-  g_stop_signal = 0;
-  std::signal(SIGINT, on_stop_signal);
-  std::signal(SIGTERM, on_stop_signal);
+  install_stop_signals();
 
   const std::int64_t hidden = config.hidden_size;
-  const auto bucket_elements = static_cast<std::int64_t>(o.bucket_mb * 1024 * 1024 / static_cast<double>(grad_buffer.element_size()));
   while (step < total_steps) {
     const auto started = std::chrono::steady_clock::now();
     const std::int64_t epoch = cursor.epoch;
@@ -218,7 +117,7 @@ void run_train_sft(const harness::SftOptions& o) {
       if (static_cast<int>(i % static_cast<std::size_t>(group->world_size())) == group->rank()) mine.push_back(chosen[i]);
     }
     auto micro_batches = make_micro_batches(data, mine, o.packing, o.micro_batch_tokens, device);
-    grad_buffer.zero_();
+    updater.zero_grad();
     double loss = 0;
     for (const auto& mb : micro_batches) {
       at::Tensor states = model->train_hidden_states(mb.ids, mb.layout, o.activation_checkpointing);
@@ -228,18 +127,7 @@ void run_train_sft(const harness::SftOptions& o) {
       loss += micro_loss.item<double>();
     }
     loss = group->sum(loss);
-    // This rank's gradient (the sum over ranks): its range under ZeRO-1, all of it otherwise.
-    at::Tensor grad;
-    double grad_norm = 0;
-    if (range.sharded) {
-      group->reduce_scatter_sum(grad_buffer, shard_grad);
-      grad = shard_grad.narrow(0, 0, range.length);
-      grad_norm = std::sqrt(group->sum(squared_norm(grad)));
-    } else {
-      group->all_reduce_sum(grad_buffer, bucket_elements);
-      grad = grad_buffer.narrow(0, 0, total);
-      grad_norm = std::sqrt(squared_norm(grad));
-    }
+    const double grad_norm = updater.reduce_gradients();
     const double lr = o.lr * lr_multiplier(o.lr_schedule, step, o.warmup_steps, total_steps);
     bool skipped = false;
     if (!std::isfinite(loss) || !std::isfinite(grad_norm)) {
@@ -253,13 +141,7 @@ void run_train_sft(const harness::SftOptions& o) {
       skipped = true;
       ++skipped_steps;
     } else {
-      at::NoGradGuard no_grad;
-      optimizer.step(grad, lr, o.max_grad_norm > 0 ? clip_factor(grad_norm, o.max_grad_norm) : 1.0);
-      if (range.sharded) {
-        gather_parameters(*model, master, shard_grad, grad_buffer, *group);
-      } else if (separate_master) {
-        own_parameters.copy_(master);
-      }
+      updater.apply(lr, o.max_grad_norm > 0 ? clip_factor(grad_norm, o.max_grad_norm) : 1.0);
     }
     ++step;
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -269,11 +151,11 @@ void run_train_sft(const harness::SftOptions& o) {
       log->step({{"step", step}, {"epoch", epoch_progress}, {"loss", loss}, {"grad_norm", grad_norm}, {"lr", lr},
                  {"tokens", tokens}, {"loss_tokens", loss_tokens}, {"sequences", chosen.size()}, {"micro_batches", micro_batches.size()},
                  {"tokens_per_s", static_cast<double>(tokens) / seconds}, {"seconds", seconds}, {"peak_memory_mib", peak_rss_mib()},
-                 {"optimizer_state_mib", optimizer_state_mib}, {"world_size", group->world_size()},
+                 {"optimizer_state_mib", updater.optimizer_state_mib()}, {"world_size", group->world_size()},
                  {"skipped", skipped}, {"skipped_steps", skipped_steps}});
     }
     // Every rank stops at the same step: a signal seen by any rank stops all of them.
-    const int stop_signal = static_cast<int>(group->max(static_cast<double>(g_stop_signal)));
+    const int stop_signal = stop_signal_on_any_rank(*group);
     if ((o.save_every > 0 && step % o.save_every == 0) || step == total_steps || stop_signal) checkpoint_now(step);
     if (stop_signal) {
       if (log) {

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "tests/support/tiny_models.h"
+#include "tests/support/train_runs.h"
 #include "trainer/causal_lm.h"
 #include "trainer/losses.h"
 #include "trainer/safetensors.h"
@@ -25,6 +26,10 @@ using r1lab::testing::run_program;
 using r1lab::testing::run_python_oracle;
 using r1lab::testing::tiny_model;
 using r1lab::testing::work_folder;
+using r1lab::testing::file_bytes;
+using r1lab::testing::metrics;
+using r1lab::testing::relative_error;
+using r1lab::testing::weights_difference;
 
 namespace {
 
@@ -74,10 +79,6 @@ LossAndGradient step_gradient(CausalLM& model, const SftDataset& data, bool pack
   return out;
 }
 
-double relative_error(const at::Tensor& ours, const at::Tensor& reference) {
-  double scale = reference.abs().max().item<double>();
-  return (ours - reference).abs().max().item<double>() / std::max(scale, 1e-30);
-}
 
 class TrainingForward : public ::testing::TestWithParam<std::string> {};
 
@@ -192,18 +193,7 @@ std::vector<std::string> sft_command(const fs::path& data, const fs::path& out, 
   return argv;
 }
 
-std::vector<nlohmann::json> metrics(const fs::path& out) {
-  std::vector<nlohmann::json> lines;
-  std::ifstream in(out / "metrics.jsonl");
-  std::string line;
-  while (std::getline(in, line)) lines.push_back(nlohmann::json::parse(line));
-  return lines;
-}
 
-std::string file_bytes(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), {});
-}
 
 TEST(TrainSft, LossCurveEqualsTrlSftTrainer) {
   // 50 steps of 2 (TRL takes about 3 s a step here; bench/run_sft_bench.sh runs larger batches).
@@ -370,13 +360,6 @@ TEST(TrainSft, SigtermSavesACheckpointAndTheRunResumes) {
 
 // --- data parallelism (Gloo on CPU) ---
 
-// The largest relative difference between two saved models, tensor by tensor.
-double weights_difference(const fs::path& a, const fs::path& b) {
-  SafetensorsReader x(a), y(b);
-  double worst = 0;
-  for (const std::string& name : x.names()) worst = std::max(worst, relative_error(y.tensor(name), x.tensor(name)));
-  return worst;
-}
 
 TEST(TrainSftDistributed, TwoGlooRanksReproduceOneRankAndZero1HalvesTheOptimizerState) {
   // 20 steps of a global batch of 4: each of 2 ranks takes 2 sequences a step.
