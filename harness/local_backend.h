@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "harness/backend.h"
+#include "harness/grpo_environment.h"
 #include "harness/train_options.h"
 
 namespace r1lab::harness {
@@ -40,12 +41,15 @@ struct GenerateOptions {
 
 // What the plugin exports, as `extern "C" const TrainerEntry* r1lab_trainer_entry()`. Bump the version
 // when this struct or the types it passes change.
-constexpr int kTrainerEntryVersion = 2;
+constexpr int kTrainerEntryVersion = 3;
 struct TrainerEntry {
   int version;
   std::unique_ptr<GenerationBackend> (*make_backend)(const LocalBackendOptions& options);
   void (*run_generate)(const GenerateOptions& options);
   void (*run_train_sft)(const SftOptions& options);   // throws on failure; a stop by signal exits the process
+  void (*run_train_grpo)(const GrpoOptions& options, GrpoEnvironment& environment);   // the same
+  // Random initial weights for the model folder `dir` (its config.json), written as model.safetensors.
+  void (*init_model_weights)(const std::string& dir, std::uint64_t seed);
 };
 
 // Loads the plugin (once). Throws std::runtime_error with the build command when there is none.

@@ -78,7 +78,12 @@ void TrainLog::step(const nlohmann::json& m) {
                 static_cast<long long>(step), static_cast<long long>(total_steps_), m.at("loss").get<double>(),
                 m.value("grad_norm", 0.0), m.value("lr", 0.0), m.at("tokens_per_s").get<double>(),
                 duration_text(per_step * static_cast<double>(total_steps_ - step)).c_str());
-  const std::string text = buffer;
+  std::string text = buffer;
+  if (m.contains("reward")) {   // GRPO: what the policy earns matters more than its loss value
+    std::snprintf(buffer, sizeof buffer, "  reward %.3f  accuracy %.3f  length %.0f", m.at("reward").get<double>(),
+                  m.value("accuracy", 0.0), m.value("response_length_mean", 0.0));
+    text += buffer;
+  }
   if (live_) {
     std::cerr << "\r\033[K" << text << std::flush;
     line_open_ = true;
