@@ -201,7 +201,8 @@ nlohmann::json write_results(ResultsRequest request, const std::filesystem::path
       {"created_at", utc_now()},
       {"model", request.model},
       {"task", {{"name", task.info().name}, {"version", task.info().version},
-                {"dataset", {{"path", (data.root() / task.info().dataset.relative_path).string()},
+                {"dataset", {{"path", task.info().dataset.relative_path.empty() ? std::string("generated: ") + task.info().dataset.public_source
+                                                                                : (data.root() / task.info().dataset.relative_path).string()},
                              {"sha256", task.dataset_sha256()},
                              {"known_sha256", task.info().dataset.sha256},
                              {"matches_known", task.dataset_sha256() == task.info().dataset.sha256}}}}},

@@ -51,6 +51,7 @@ bool write_job(int fd, const GradeJob& job) {
   append(frame, job.task);
   append(frame, job.problem);
   append(frame, job.sample);
+  append(frame, job.tag);
   append_text(frame, job.completion);
   append_text(frame, job.prompt);
   return write_all(fd, frame.data(), frame.size());
@@ -58,7 +59,8 @@ bool write_job(int fd, const GradeJob& job) {
 
 bool read_job(int fd, GradeJob& job) {
   return read_all(fd, &job.task, sizeof job.task) && read_all(fd, &job.problem, sizeof job.problem) &&
-         read_all(fd, &job.sample, sizeof job.sample) && read_text(fd, job.completion) && read_text(fd, job.prompt);
+         read_all(fd, &job.sample, sizeof job.sample) && read_all(fd, &job.tag, sizeof job.tag) && read_text(fd, job.completion) &&
+         read_text(fd, job.prompt);
 }
 
 // A verdict travels as its fields, the kind by name (grading/verdict.h): the grading process holds it typed.
@@ -68,6 +70,7 @@ bool write_outcome(int fd, const GradeOutcome& outcome) {
   append(frame, outcome.task);
   append(frame, outcome.problem);
   append(frame, outcome.sample);
+  append(frame, outcome.tag);
   append(frame, outcome.milliseconds);
   append_text(frame, std::string(grading::verdict_kind_name(verdict.kind)));
   append_text(frame, verdict.extracted);
@@ -82,7 +85,7 @@ bool read_outcome(int fd, GradeOutcome& outcome, bool& garbled) {
   grading::Verdict& verdict = outcome.verdict;
   std::string kind;
   if (!(read_all(fd, &outcome.task, sizeof outcome.task) && read_all(fd, &outcome.problem, sizeof outcome.problem) &&
-        read_all(fd, &outcome.sample, sizeof outcome.sample) &&
+        read_all(fd, &outcome.sample, sizeof outcome.sample) && read_all(fd, &outcome.tag, sizeof outcome.tag) &&
         read_all(fd, &outcome.milliseconds, sizeof outcome.milliseconds) && read_text(fd, kind) &&
         read_text(fd, verdict.extracted) && read_text(fd, verdict.canonical) && read_text(fd, verdict.reason) &&
         read_text(fd, verdict.status)))
@@ -128,7 +131,7 @@ void grade_batches(int job_fd, int result_fd, const std::vector<GradingTaskSpec>
       });
       for (std::size_t i = 0; i < positions.size(); ++i) {
         const GradeJob& job = batch[positions[i]];
-        GradeOutcome outcome{job.task, job.problem, job.sample, std::move(graded[i].verdict), graded[i].milliseconds};
+        GradeOutcome outcome{job.task, job.problem, job.sample, std::move(graded[i].verdict), graded[i].milliseconds, job.tag};
         if (!write_outcome(result_fd, outcome)) ::_exit(1);
       }
     }
@@ -165,6 +168,10 @@ GradingService::GradingService(std::vector<GradingTaskSpec> specs, int workers, 
   if (child_ < 0) throw std::runtime_error(std::string("grading: fork failed: ") + std::strerror(errno));
   if (child_ == 0) {
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    // Ctrl-C reaches the whole process group: the caller decides what a stop means (finish the step,
+    // save, exit) and ends this process itself, so grading must not die under it first.
+    ::signal(SIGINT, SIG_IGN);
+    ::signal(SIGTERM, SIG_IGN);
     if (::getppid() != parent) ::_exit(1);
     for (int fd : fds_to_close) ::close(fd);
     ::close(to_child[1]);

@@ -38,6 +38,7 @@ struct GradeJob {
   std::uint64_t sample = 0;
   std::string completion;
   std::string prompt;
+  std::uint64_t tag = 0;        // the caller's, returned in the outcome (GRPO: which rollout)
 };
 
 struct GradeOutcome {
@@ -46,6 +47,7 @@ struct GradeOutcome {
   std::uint64_t sample = 0;
   grading::Verdict verdict;     // a timeout verdict when the worker was killed or died
   double milliseconds = 0;
+  std::uint64_t tag = 0;        // the job's
 };
 
 class GradingService {

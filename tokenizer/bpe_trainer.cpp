@@ -25,7 +25,11 @@ std::string symbols_of(const std::string& bytes, const std::array<char32_t, 256>
 BpeVocabulary learn_bpe(const std::vector<std::string>& corpus, std::size_t merges, std::vector<std::string> special_tokens) {
   BpeVocabulary v;
   v.special_tokens = std::move(special_tokens);
-  for (int b = 0; b < 256; ++b) v.tokens.emplace_back(1, static_cast<char>(b));
+  std::unordered_map<std::string, std::size_t> ids;
+  for (int b = 0; b < 256; ++b) {
+    v.tokens.emplace_back(1, static_cast<char>(b));
+    ids.emplace(v.tokens.back(), static_cast<std::size_t>(b));
+  }
 
   // Distinct pieces and how often each occurs.
   std::map<std::string, std::size_t> piece_counts;
@@ -57,8 +61,11 @@ BpeVocabulary learn_bpe(const std::vector<std::string>& corpus, std::size_t merg
       if (count > best_count) best = pair, best_count = count;
     }
     if (best_count < 2) break;
-    const std::size_t merged = v.tokens.size();
-    v.tokens.push_back(v.tokens[best.first] + v.tokens[best.second]);
+    // Two merges can spell the same string ("t"+"he", "th"+"e"): one token, as tokenizers' trainer keeps it.
+    const std::string spelled = v.tokens[best.first] + v.tokens[best.second];
+    auto [known, added] = ids.emplace(spelled, v.tokens.size());
+    const std::size_t merged = known->second;
+    if (added) v.tokens.push_back(spelled);
     v.merges.push_back(best);
     for (Piece& p : pieces) {
       std::vector<std::size_t> next;

@@ -22,8 +22,8 @@
 namespace r1lab::tokenizer {
 
 struct BpeVocabulary {
-  std::vector<std::string> tokens;                        // id -> bytes: the 256 bytes, then one per merge
-  std::vector<std::pair<std::size_t, std::size_t>> merges;   // in rank order: the ids merged into token 256 + rank
+  std::vector<std::string> tokens;                        // id -> bytes: the 256 bytes, then each new merged string
+  std::vector<std::pair<std::size_t, std::size_t>> merges;   // in rank order: the two token ids merged
   std::vector<std::string> special_tokens;                // ids after the tokens, in this order
 };
 

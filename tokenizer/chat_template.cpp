@@ -98,6 +98,14 @@ std::optional<ChatTemplate> recognise_chat_template(std::string_view source) {
   return std::nullopt;
 }
 
+bool folder_has_chat_template(const std::filesystem::path& model_dir) {
+  if (std::filesystem::exists(model_dir / "chat_template.jinja")) return true;
+  std::ifstream in(model_dir / "tokenizer_config.json");
+  if (!in) return false;
+  nlohmann::json config = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  return config.is_discarded() || (config.is_object() && config.contains("chat_template"));   // unreadable: let the loader say why
+}
+
 ChatFormat load_chat_format(const std::filesystem::path& model_dir, std::string_view override_name) {
   ChatFormat format;
   std::filesystem::path config_file = model_dir / "tokenizer_config.json";

@@ -35,6 +35,9 @@ struct ChatFormat {
 // `override_name` (a --chat-template value) wins over the folder's file. Throws std::runtime_error naming
 // tokenizer_config.json and what to pass when the template is not one of ours.
 ChatFormat load_chat_format(const std::filesystem::path& model_dir, std::string_view override_name = {});
+// Whether the folder declares a chat template (chat_template.jinja, or tokenizer_config.json's key; an
+// unreadable tokenizer_config.json counts, so that loading it reports the error).
+bool folder_has_chat_template(const std::filesystem::path& model_dir);
 
 // Throws std::invalid_argument for a role the template cannot render.
 std::string render_chat(const ChatFormat& format, const std::vector<ChatTurn>& messages, bool add_generation_prompt);

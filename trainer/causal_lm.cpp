@@ -154,6 +154,11 @@ std::unique_ptr<CausalLM> CausalLM::load(const std::filesystem::path& dir, const
       const bool norm = spec.name.size() >= 4 && spec.name.compare(spec.name.size() - 4, 4, "norm") == 0;
       const bool bias = spec.name.find("bias") != std::string::npos;
       at::Tensor values = norm ? at::ones(spec.shape) : bias ? at::zeros(spec.shape) : at::empty(spec.shape).normal_(0, init_std, *generator);
+      // nn.Embedding(padding_idx=pad_token_id) is zeroed there, as transformers' _init_weights does.
+      const nlohmann::json pad = c.source.value("pad_token_id", nlohmann::json());
+      if (spec.name == "embed" && pad.is_number_integer() && pad.get<std::int64_t>() >= 0 && pad.get<std::int64_t>() < c.vocab_size) {
+        values[pad.get<std::int64_t>()].zero_();
+      }
       view.copy_(values);
     }
     for (const HfSlice& slice : spec.hf) {

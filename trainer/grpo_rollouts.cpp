@@ -32,9 +32,9 @@ bool RolloutGroup::rewards_differ() const {
   return false;
 }
 
-std::uint64_t rollout_seed(std::uint64_t run_seed, std::int64_t step, std::int64_t draw, std::size_t problem, std::int64_t sample) {
+std::uint64_t rollout_seed(std::uint64_t run_seed, std::int64_t step, std::int64_t position, std::size_t problem, std::int64_t sample) {
   std::uint64_t seed = sample_seed(run_seed, static_cast<int>(step));
-  seed = sample_seed(seed, static_cast<int>(draw));
+  seed = sample_seed(seed, static_cast<int>(position));
   seed = sample_seed(seed, static_cast<int>(problem));
   return sample_seed(seed, static_cast<int>(sample));
 }
@@ -68,7 +68,11 @@ std::vector<std::int64_t> RolloutGenerator::prompt_ids(std::size_t problem, std:
   return ids;
 }
 
-void RolloutGenerator::run(std::vector<RolloutGroup>& groups, std::int64_t step, std::int64_t draw, RolloutTimes& times) {
+void RolloutGenerator::check_prompts(std::size_t count) {
+  for (std::size_t p = 0; p < count; ++p) prompt_ids(p, 0);
+}
+
+void RolloutGenerator::run(std::vector<RolloutGroup>& groups, std::int64_t step, RolloutTimes& times) {
   const tasks::Task& task = environment_.task;
   struct Slot {
     std::size_t group;
@@ -90,7 +94,7 @@ void RolloutGenerator::run(std::vector<RolloutGroup>& groups, std::int64_t step,
       GenerationSpec spec;
       spec.prompt = prompt_ids(group.problem, slots[i].sample);
       spec.sampling = {options_.temperature, options_.top_p, 0,
-                       rollout_seed(options_.seed, step, draw, group.problem, slots[i].sample)};
+                       rollout_seed(options_.seed, step, group.position, group.problem, slots[i].sample)};
       spec.max_new_tokens = options_.max_new_tokens;
       specs.push_back(std::move(spec));
     }
@@ -104,8 +108,10 @@ void RolloutGenerator::run(std::vector<RolloutGroup>& groups, std::int64_t step,
       sample.text = std::move(out.text);
       sample.truncated = out.finish_reason == "length";
       const std::size_t problem = groups[slots[i].group].problem;
-      environment_.grader.submit({0, static_cast<std::uint32_t>(problem), i, tasks::graded_text(sample.text, rewards_.format),
-                                  task.prompt(task.problems()[problem], static_cast<std::uint64_t>(slots[i].sample), environment_.grading).text});
+      // The job carries the real sample index (GPQA's choice order depends on it); the tag finds the slot.
+      const auto sample_index = static_cast<std::uint64_t>(slots[i].sample);
+      environment_.grader.submit({0, static_cast<std::uint32_t>(problem), sample_index, tasks::graded_text(sample.text, rewards_.format),
+                                  task.prompt(task.problems()[problem], sample_index, environment_.grading).text, i});
       ++submitted;
     }
   }
@@ -121,7 +127,7 @@ void RolloutGenerator::run(std::vector<RolloutGroup>& groups, std::int64_t step,
       continue;
     }
     for (const auto& outcome : finished) {
-      const Slot& slot = slots[outcome.sample];
+      const Slot& slot = slots[outcome.tag];
       RolloutSample& sample = groups[slot.group].samples[static_cast<std::size_t>(slot.sample)];
       sample.reward = tasks::combine_reward(outcome.verdict, sample.text, static_cast<std::int64_t>(sample.completion.size()),
                                             opened_think(sample.prompt), rewards_);

@@ -1,7 +1,8 @@
 // trainer/grpo_rollouts.h — GRPO's rollouts: G samples of each prompt from the built-in engine on the live
 // policy (the weights being trained, no copy), and their rewards from the task's own grader.
 //
-// Every sample is reproducible on its own: its seed derives from (run seed, step, draw, problem, sample)
+// Every sample is reproducible on its own: its seed derives from (run seed, step, the group's position in
+// the step, problem, sample)
 // and the sampler's draws from (seed, token index) only, so a resumed run draws the same samples, and a
 // sample does not depend on which rank or batch generated it (up to the rounding of batched kernels).
 // Logprobs: the engine returns each sampled token's logprob under softmax(logits / temperature), the
@@ -44,16 +45,19 @@ struct RolloutTimes {
   double reward_s = 0;     // waiting for verdicts after the last chunk
 };
 
-std::uint64_t rollout_seed(std::uint64_t run_seed, std::int64_t step, std::int64_t draw, std::size_t problem, std::int64_t sample);
+std::uint64_t rollout_seed(std::uint64_t run_seed, std::int64_t step, std::int64_t position, std::size_t problem, std::int64_t sample);
 
 class RolloutGenerator {
  public:
   RolloutGenerator(const LoadedModel& model, harness::GrpoEnvironment& environment, const harness::GrpoOptions& options);
   // Fills every group's samples (their `problem` set) and rewards them.
-  void run(std::vector<RolloutGroup>& groups, std::int64_t step, std::int64_t draw, RolloutTimes& times);
+  void run(std::vector<RolloutGroup>& groups, std::int64_t step, RolloutTimes& times);
   // The prompt ids of a problem's sample (checks that a prompt and the longest completion fit one
   // micro-batch, naming the problem otherwise).
   std::vector<std::int64_t> prompt_ids(std::size_t problem, std::int64_t sample);
+  // Encodes the first `count` problems' prompts now (sample 0), so that one that does not fit fails before
+  // the first step, on every rank alike.
+  void check_prompts(std::size_t count);
 
  private:
   bool opened_think(const std::vector<std::int64_t>& prompt) const;

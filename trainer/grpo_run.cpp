@@ -140,19 +140,31 @@ void evaluate_checkpoint(const harness::GrpoOptions& o, const harness::GrpoEnvir
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
+  // Its own process group: Ctrl-C stops training (which saves and exits after the evaluation), not the
+  // evaluation half-way.
+  posix_spawnattr_t attributes;
+  posix_spawnattr_init(&attributes);
+  posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP);
+  posix_spawnattr_setpgroup(&attributes, 0);
   pid_t pid = -1;
-  const int spawned = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+  const int spawned = posix_spawn(&pid, argv[0], &actions, &attributes, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attributes);
   int status = 0;
   if (spawned != 0 || ::waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
     log.message("evaluation at step " + std::to_string(step) + " failed; see " + log_file + " (training goes on)");
     return;
   }
   const fs::path results = folder / o.eval_task / "results.json";
-  nlohmann::json r = read_json_file(results);
   nlohmann::json line = {{"step", step}, {"task", o.eval_task}, {"results", results.string()}};
-  for (const auto& m : r.at("metrics"))
-    if (m.at("name") == "pass@1") line["pass@1"] = m.at("value"), line["pass@1_stderr"] = m.value("stderr", 0.0);
+  try {
+    const nlohmann::json r = read_json_file(results);
+    for (const auto& m : r.at("metrics"))
+      if (m.at("name") == "pass@1") line["pass@1"] = m.at("value"), line["pass@1_stderr"] = m.value("stderr", 0.0);
+  } catch (const std::exception& e) {
+    log.message("evaluation at step " + std::to_string(step) + ": " + results.string() + " unreadable (" + e.what() + "); training goes on");
+    return;
+  }
   std::ofstream(fs::path(o.out) / "eval.jsonl", std::ios::app) << line.dump() << "\n";
   log.message("eval step " + std::to_string(step) + ": " + o.eval_task + " pass@1 " + line.value("pass@1", nlohmann::json(0.0)).dump());
 }
@@ -204,14 +216,14 @@ void run_train_grpo(const harness::GrpoOptions& o, harness::GrpoEnvironment& env
 
   const std::size_t problem_count = o.limit > 0 ? static_cast<std::size_t>(o.limit) : env.task.problems().size();
   ParameterUpdater updater(model, *group, {o.zero1, o.bucket_mb, {o.adam_beta1, o.adam_beta2, o.adam_eps, o.weight_decay}});
-  std::int64_t step = 0, skipped_steps = 0;
+  std::int64_t step = 0, skipped_updates = 0;
   DataCursor cursor;
   const fs::path checkpoints = out / "checkpoints";
   fs::path resumed_from;
   if (auto state = updater.resume(checkpoints, &resumed_from)) {
     step = state->at("step").get<std::int64_t>();
     cursor = {state->at("cursor").at("epoch").get<std::int64_t>(), state->at("cursor").at("index").get<std::int64_t>()};
-    skipped_steps = state->value("skipped_steps", std::int64_t{0});
+    skipped_updates = state->value("skipped_updates", std::int64_t{0});
     if (main_rank) std::cerr << "r1lab train: resuming " << out.string() << " from " << resumed_from.filename().string() << "\n";
   }
   std::optional<TrainLog> log;
@@ -225,23 +237,31 @@ void run_train_grpo(const harness::GrpoOptions& o, harness::GrpoEnvironment& env
     }
   }
   auto checkpoint_now = [&](std::int64_t at_step) {
-    nlohmann::json state = {{"cursor", {{"epoch", cursor.epoch}, {"index", cursor.index}}}, {"skipped_steps", skipped_steps},
+    nlohmann::json state = {{"cursor", {{"epoch", cursor.epoch}, {"index", cursor.index}}}, {"skipped_updates", skipped_updates},
                             {"total_steps", o.max_steps}, {"config", config}};
     return updater.save(checkpoints, at_step, save_dtype, std::move(state), o.keep_checkpoints);
   };
-  // A run stopped between its checkpoint and the evaluation of that step evaluates it now.
-  if (main_rank && step > 0 && is_eval_step(o, step) && !resumed_from.empty() &&
-      !fs::exists(out / "eval" / ("step-" + std::to_string(step)) / o.eval_task / "results.json")) {
-    evaluate_checkpoint(o, env, resumed_from, step, *log);
+  // A run stopped between a checkpoint and its evaluation (or during it) evaluates it now, for every
+  // checkpoint still on disk.
+  if (main_rank && step > 0 && !o.eval_task.empty() && fs::exists(checkpoints)) {
+    std::vector<std::pair<std::int64_t, fs::path>> pending;
+    for (const auto& entry : fs::directory_iterator(checkpoints)) {
+      const std::string name = entry.path().filename().string();
+      if (name.rfind("step-", 0) != 0 || name.find('.') != std::string::npos) continue;
+      const std::int64_t at = std::stoll(name.substr(5));
+      if (at <= step && is_eval_step(o, at) && !fs::exists(out / "eval" / name / o.eval_task / "results.json")) pending.emplace_back(at, entry.path());
+    }
+    std::sort(pending.begin(), pending.end());
+    for (const auto& [at, path] : pending) evaluate_checkpoint(o, env, path, at, *log);
   }
   install_stop_signals();
 
   RolloutGenerator generator(*loaded, env, o);
+  generator.check_prompts(problem_count);
   const ObjectiveSettings objective{o.epsilon_low, o.epsilon_high, o.beta, kl_estimator_from_name(o.kl)};
   const RewardScaling scaling = reward_scaling_from_name(o.scale_rewards);
   const LossAggregation aggregation = loss_aggregation_from_name(o.loss_aggregation);
   const std::int64_t G = o.group_size;
-  const std::int64_t total_updates = o.max_steps * o.updates_per_rollout;
 
   while (step < o.max_steps) {
     const auto started = Clock::now();
@@ -254,13 +274,18 @@ void run_train_grpo(const harness::GrpoOptions& o, harness::GrpoEnvironment& env
     std::int64_t draws = 0;
     while (true) {
       const std::int64_t base = static_cast<std::int64_t>(differs.size());
-      auto chosen = take_step_examples(problem_count, o.seed, o.shuffle, o.prompts_per_step, cursor);
+      // The next prompts_per_step problems of the order, into the next epoch when this one ends.
+      std::vector<std::size_t> chosen;
+      while (static_cast<std::int64_t>(chosen.size()) < o.prompts_per_step) {
+        auto more = take_step_examples(problem_count, o.seed, o.shuffle, o.prompts_per_step - static_cast<std::int64_t>(chosen.size()), cursor);
+        chosen.insert(chosen.end(), more.begin(), more.end());
+      }
       std::vector<RolloutGroup> drawn;
       for (std::size_t i = 0; i < chosen.size(); ++i) {
         const std::int64_t position = base + static_cast<std::int64_t>(i);
         if (position % group->world_size() == group->rank()) drawn.push_back({chosen[i], position, {}});
       }
-      generator.run(drawn, step, draws, times);
+      generator.run(drawn, step, times);
       std::vector<double> flags(chosen.size(), 0.0);
       for (const auto& g : drawn) flags[static_cast<std::size_t>(g.position - base)] = g.rewards_differ() ? 1.0 : 0.0;
       flags = group->sum(flags);
@@ -350,7 +375,9 @@ void run_train_grpo(const harness::GrpoOptions& o, harness::GrpoEnvironment& env
       layouts.push_back(token_layout(mb, batch, device));
       my_tokens += static_cast<double>(mb.loss_tokens);
     }
-    auto totals_vector = group->sum(std::vector<double>{static_cast<double>(batch.sequences.examples.size()), my_tokens});
+    auto totals_vector = group->sum(std::vector<double>{static_cast<double>(batch.sequences.examples.size()), my_tokens,
+                                                        static_cast<double>(groups.size())});
+    const double groups_trained = totals_vector[2];
     const StepTotals totals{totals_vector[0], totals_vector[1], static_cast<double>(o.max_new_tokens)};
 
     // 3. Old and reference logprobs, with the same micro-batches as the update.
@@ -408,7 +435,7 @@ void run_train_grpo(const harness::GrpoOptions& o, harness::GrpoEnvironment& env
       }
       grad_norm = updater.reduce_gradients();
       loss = group->sum(my_loss);
-      lr = o.lr * lr_multiplier(o.lr_schedule, step * o.updates_per_rollout + u, o.warmup_steps, total_updates);
+      lr = o.lr * lr_multiplier(o.lr_schedule, step, o.warmup_steps, o.max_steps);   // one rate for the step's updates
       if (!std::isfinite(loss) || !std::isfinite(grad_norm)) {
         if (!o.skip_nonfinite) {
           auto last = latest_checkpoint_readonly(checkpoints);
@@ -418,7 +445,7 @@ void run_train_grpo(const harness::GrpoOptions& o, harness::GrpoEnvironment& env
                                    ". Lower --lr, or pass --skip-nonfinite to skip such updates.");
         }
         skipped = true;
-        ++skipped_steps;
+        ++skipped_updates;
         continue;
       }
       if (totals.sequences > 0) updater.apply(lr, o.max_grad_norm > 0 ? clip_factor(grad_norm, o.max_grad_norm) : 1.0);
@@ -440,7 +467,7 @@ void run_train_grpo(const harness::GrpoOptions& o, harness::GrpoEnvironment& env
           {"reward_format", sums[4] / samples}, {"reward_overlong", sums[5] / samples}, {"accuracy", sums[3] / samples},
           {"no_answer_rate", sums[8] / samples},
           {"groups_drawn", drawn_groups}, {"draws", draws}, {"zero_std_fraction", drawn_groups > 0 ? zero_std_groups / drawn_groups : 0.0},
-          {"groups_trained", totals.sequences / static_cast<double>(G)}, {"sequences_trained", totals.sequences},
+          {"groups_trained", groups_trained}, {"sequences_trained", totals.sequences},
           {"loss_tokens", totals.tokens},
           {"response_length_mean", sums[6] / samples}, {"response_length_max", maxima[0]}, {"truncation_rate", sums[7] / samples},
           {"entropy", token_sums[4] / tokens}, {"kl", reference ? nlohmann::json(token_sums[3] / tokens) : nlohmann::json(nullptr)},
@@ -451,13 +478,17 @@ void run_train_grpo(const harness::GrpoOptions& o, harness::GrpoEnvironment& env
           {"update_s", update_s}, {"seconds", seconds},
           {"tokens_per_s", sums[6] / seconds}, {"rollout_tokens_per_s", times.generate_s > 0 ? sums[6] / times.generate_s : 0.0},
           {"peak_memory_mib", peak_rss_mib()}, {"optimizer_state_mib", updater.optimizer_state_mib()},
-          {"world_size", group->world_size()}, {"skipped", skipped}, {"skipped_steps", skipped_steps}};
+          {"world_size", group->world_size()}, {"skipped", skipped}, {"skipped_updates", skipped_updates}};
       log->step(m);
     }
-    const int stop_signal = stop_signal_on_any_rank(*group);
+    int stop_signal = stop_signal_on_any_rank(*group);
     const bool evaluate = is_eval_step(o, step);
     std::optional<fs::path> saved;
     if ((o.save_every > 0 && step % o.save_every == 0) || step == o.max_steps || stop_signal || evaluate) saved = checkpoint_now(step);
+    if (evaluate) {
+      if (main_rank) evaluate_checkpoint(o, env, *saved, step, *log);
+      stop_signal = stop_signal_on_any_rank(*group);   // a signal that came during the evaluation
+    }
     if (stop_signal) {
       if (log) {
         log->message("stopped by signal " + std::to_string(stop_signal) + " after step " + std::to_string(step) +
@@ -466,7 +497,6 @@ void run_train_grpo(const harness::GrpoOptions& o, harness::GrpoEnvironment& env
       group->shutdown();
       std::exit(128 + stop_signal);
     }
-    if (evaluate && main_rank) evaluate_checkpoint(o, env, *saved, step, *log);
   }
   if (main_rank) {
     save_model_folder(out / "final", model, save_dtype);

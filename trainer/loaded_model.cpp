@@ -12,12 +12,12 @@ std::unique_ptr<LoadedModel> LoadedModel::load(const std::filesystem::path& dir,
   loaded->tokenizer_ = tokenizer::BpeTokenizer::load(dir);
   if (options.chat == ChatTemplateUse::required) {
     loaded->chat_ = tokenizer::load_chat_format(dir, options.chat_template);
-  } else if (options.chat == ChatTemplateUse::if_present) {
-    try {
-      loaded->chat_ = tokenizer::load_chat_format(dir, options.chat_template);
-    } catch (const std::exception&) {
-      // No template: only plain text can be used, and data that needs one says so when it comes.
-    }
+  } else if (options.chat == ChatTemplateUse::if_present &&
+             (!options.chat_template.empty() || tokenizer::folder_has_chat_template(dir))) {
+    // A template that is named or declared must load (a typo, an unknown template or a broken
+    // tokenizer_config.json is an error); without one, only plain text can be used, and data that
+    // needs a template says so when it comes.
+    loaded->chat_ = tokenizer::load_chat_format(dir, options.chat_template);
   }
   loaded->model_ = CausalLM::load(dir, {at::Device(options.device), options.dtype});
   return loaded;

@@ -83,6 +83,8 @@ struct ChildSetup : bp::extend::handler {
     struct sigaction default_action {};
     default_action.sa_handler = SIG_DFL;
     sigaction(SIGPIPE, &default_action, nullptr);   // r1lab ignores SIGPIPE; the program must not inherit that
+    sigaction(SIGINT, &default_action, nullptr);    // nor the grading process's ignored SIGINT/SIGTERM
+    sigaction(SIGTERM, &default_action, nullptr);
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);

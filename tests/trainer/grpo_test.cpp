@@ -8,6 +8,7 @@
 
 #include <cmath>
 #include <csignal>
+#include <fstream>
 #include <filesystem>
 #include <random>
 #include <thread>
@@ -134,9 +135,11 @@ TEST(TrainGrpo, KilledAtRandomMomentsResumesToTheSameWeights) {
 }
 
 TEST(TrainGrpoDistributed, TwoGlooRanksReproduceOneRank) {
-  // 4 prompts a step: each of 2 ranks generates 2 groups; the step's loss weights are global totals.
+  // 4 prompts a draw: each of 2 ranks generates 2 groups; which groups train under dynamic sampling, the
+  // batch's std and the loss weights are decided over both ranks.
   const std::vector<std::string> settings = {"--max-steps", "4", "--seed", "6", "--updates-per-rollout", "2",
-                                             "--loss-aggregation", "seq-mean-token-mean", "--scale-rewards", "batch"};
+                                             "--loss-aggregation", "seq-mean-token-mean", "--scale-rewards", "batch",
+                                             "--dynamic-sampling", "--max-draws", "2"};
   fs::path one = work_folder() / "grpo_dp_one", two = work_folder() / "grpo_dp_two";
   ASSERT_EQ(run_program(grpo_command(one, settings)), 0);
   auto with_two = grpo_command(two, settings);
@@ -151,11 +154,41 @@ TEST(TrainGrpoDistributed, TwoGlooRanksReproduceOneRank) {
     EXPECT_EQ(a[i]["reward"], b[i]["reward"]) << "step " << i + 1;
     EXPECT_EQ(a[i]["response_length_mean"], b[i]["response_length_mean"]) << "step " << i + 1;
     EXPECT_EQ(a[i]["loss_tokens"], b[i]["loss_tokens"]) << "step " << i + 1;
+    EXPECT_EQ(a[i]["groups_trained"], b[i]["groups_trained"]) << "step " << i + 1;
+    EXPECT_EQ(a[i]["draws"], b[i]["draws"]) << "step " << i + 1;
     // ... and the same gradient, summed in another order.
     const double g = a[i]["grad_norm"].get<double>();
     EXPECT_NEAR(b[i]["grad_norm"].get<double>(), g, 1e-6 * std::max(1.0, g)) << "step " << i + 1;
   }
   EXPECT_LT(weights_difference(one / "final", two / "final"), 5e-5);
+}
+
+TEST(TrainGrpo, CheckpointsAreEvaluatedWithR1labEvalAndSigtermSavesAndResumes) {
+  fs::path out = work_folder() / "grpo_eval", log = work_folder() / "grpo_eval.txt";
+  auto command = grpo_command(out, {"--max-steps", "12", "--eval-task", "addition", "--eval-every", "2", "--eval-limit", "20"});
+  {
+    ChildProcess child(command, log.string(), "/dev/null");
+    for (int i = 0; i < 600 && metrics(out).size() < 3; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    child.signal(SIGTERM);
+    EXPECT_EQ(child.wait(), 128 + SIGTERM) << file_bytes(log);
+  }
+  EXPECT_NE(file_bytes(log).find("checkpoint saved; rerun the same command to resume"), std::string::npos) << file_bytes(log);
+  const std::size_t stopped_at = metrics(out).size();
+  ASSERT_LT(stopped_at, 12u);
+  ASSERT_EQ(run_program(command), 0);
+  // Every even step was evaluated by `r1lab eval` (results where `r1lab report` reads them), once.
+  std::vector<nlohmann::json> evals;
+  std::ifstream in(out / "eval.jsonl");
+  for (std::string line; std::getline(in, line);) evals.push_back(nlohmann::json::parse(line));
+  ASSERT_EQ(evals.size(), 6u) << file_bytes(out / "eval.jsonl");
+  for (std::size_t i = 0; i < evals.size(); ++i) {
+    EXPECT_EQ(evals[i]["step"], 2 * (i + 1));
+    const double pass = evals[i]["pass@1"].get<double>();
+    EXPECT_TRUE(pass >= 0 && pass <= 1);
+    auto results = nlohmann::json::parse(std::ifstream(evals[i]["results"].get<std::string>()));
+    EXPECT_EQ(results["problems"], 20);
+    EXPECT_EQ(results["task"]["name"], "addition");
+  }
 }
 
 TEST(TrainGrpo, AResumeUnderOtherSettingsIsRefusedAndBadFlagsAreNamed) {
@@ -184,6 +217,11 @@ TEST(InitModel, TheTokenizerEncodesAsHuggingFaceTokenizersAndTheWeightsOpenInTra
     std::ofstream(ours) << ids.dump();
   }
   run_python_oracle("tokenizer_oracle.py", {"compare", dir.string(), texts.string(), ours.string()});
+  // Every id is a token: the vocabulary has no holes (two merges that spell one string make one token).
+  auto tokenizer = r1lab::tokenizer::BpeTokenizer::load(dir);
+  auto config = nlohmann::json::parse(std::ifstream(dir / "config.json"));
+  EXPECT_EQ(static_cast<std::int64_t>(tokenizer->vocab_size()), config["vocab_size"].get<std::int64_t>());
+  for (std::size_t id = 0; id < tokenizer->vocab_size(); ++id) EXPECT_FALSE(tokenizer->token_bytes(static_cast<int>(id)).empty()) << id;
   // Logits of the (trained) weights in transformers equal ours: the folder is a Qwen2 folder.
   auto model = r1lab::trainer::CausalLM::load(dir);
   std::vector<std::int64_t> ids = {10, 20, 30, 40, 50, 60};
