@@ -39,6 +39,8 @@ struct GenerationRequest {
 struct Completion {
   std::string text;            // with any separate reasoning joined back as <think>...</think> first
   std::string finish_reason;   // "stop", "length", ... as the server said
+  std::int64_t tokens = -1;    // this completion's own token count when the backend knows it (the built-in
+                               // engine; servers report usage for all choices together)
 };
 
 struct GenerationResult {

@@ -126,7 +126,8 @@ class GenerationDriver : public RequestSource, public ResultSink {
     std::vector<FinishedSample> samples;
     std::size_t got = std::min<std::size_t>(result.completions.size(), unit.count);
     for (std::size_t i = 0; i < got; ++i)
-      samples.push_back({unit.first_sample + i, std::move(result.completions[i].text), std::move(result.completions[i].finish_reason)});
+      samples.push_back({unit.first_sample + i, std::move(result.completions[i].text), std::move(result.completions[i].finish_reason),
+                         result.completions[i].tokens});
     store_.record(record, samples);   // committed: from here on a crash loses nothing of this request
 
     counters_.samples_done += static_cast<std::int64_t>(samples.size());
@@ -417,6 +418,8 @@ EvalOutcome run_eval(const EvalOptions& options, GenerationBackend& backend) {
     request.data = &data;
     request.config = run.config;
     std::size_t missing_verdicts = 0;
+    std::vector<std::int64_t> characters;   // per sample, for when some token count is unknown
+    bool all_tokens = true;
     store.for_each_sample(name, false, [&](StoredSample&& s) {
       auto p = run.problem_index.find(s.problem_id);
       if (p == run.problem_index.end() || s.sample >= static_cast<std::uint64_t>(run.n)) return;
@@ -424,8 +427,23 @@ EvalOutcome run_eval(const EvalOptions& options, GenerationBackend& backend) {
         ++missing_verdicts;
         return;
       }
-      request.samples.push_back({p->second, s.sample, grading::verdict_from_json(nlohmann::json::parse(*s.verdict_json)), s.grading_ms});
+      GradedSample graded;
+      graded.problem_index = p->second;
+      graded.sample_index = s.sample;
+      graded.verdict = grading::verdict_from_json(nlohmann::json::parse(*s.verdict_json));
+      graded.grading_ms = s.grading_ms;
+      graded.length = s.completion_tokens;
+      graded.truncated = s.finish_reason == "length";
+      all_tokens = all_tokens && s.completion_tokens >= 0;
+      characters.push_back(s.completion_characters);
+      request.samples.push_back(std::move(graded));
     });
+    // Lengths in tokens when every sample has its count (the built-in engine, one sample per request),
+    // else in characters for all of them (servers report usage per request, not per choice).
+    if (!all_tokens) {
+      request.length_unit = "characters";
+      for (std::size_t i = 0; i < request.samples.size(); ++i) request.samples[i].length = characters[i];
+    }
     if (missing_verdicts > 0)
       throw std::runtime_error(fmt::format("{}: {} samples have no verdict; rerun the same command to grade them", name, missing_verdicts));
     std::int64_t expected = static_cast<std::int64_t>(run.problem_count) * run.n;

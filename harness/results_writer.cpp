@@ -9,6 +9,7 @@
 #include "harness/atomic_file.h"
 #include "harness/version.h"
 #include "metrics/consensus.h"
+#include "metrics/length_stats.h"
 #include "metrics/pass_at_k.h"
 #include "metrics/summary.h"
 #include "tasks/grading/grading_pool.h"
@@ -91,6 +92,47 @@ bool shows_think_tag(std::string_view completion, std::string_view prompt) {
     if (text.find("<think>") != std::string_view::npos || text.find("</think>") != std::string_view::npos) return true;
   return false;
 }
+
+namespace {
+
+// Response lengths of the scored samples: all, correct and the others; truncation and no-answer rates.
+nlohmann::json response_lengths(const ResultsRequest& request, std::size_t problem_count) {
+  std::vector<double> all, correct, other;
+  std::size_t counted = 0, truncated = 0, truncation_known = 0, no_answer = 0;
+  bool lengths_known = true;
+  for (const GradedSample& s : request.samples) {
+    if (s.problem_index >= problem_count) continue;
+    ++counted;
+    no_answer += s.verdict.kind == VerdictKind::no_answer || s.verdict.kind == VerdictKind::unfinished;
+    if (s.truncated) {
+      ++truncation_known;
+      truncated += *s.truncated;
+    }
+    if (s.length < 0) {
+      lengths_known = false;
+      continue;
+    }
+    const auto length = static_cast<double>(s.length);
+    all.push_back(length);
+    (s.verdict.is_correct() ? correct : other).push_back(length);
+  }
+  auto stats = [](std::vector<double> values) -> nlohmann::json {
+    auto s = metrics::length_stats(std::move(values));
+    if (s.count == 0) return nullptr;
+    return {{"count", s.count}, {"mean", s.mean}, {"median", s.median}, {"p90", s.p90}, {"max", s.max}};
+  };
+  const double n = std::max<double>(1, static_cast<double>(counted));
+  nlohmann::json out = {{"unit", request.length_unit},
+                        {"all", lengths_known ? stats(all) : nlohmann::json(nullptr)},
+                        {"correct", lengths_known ? stats(correct) : nlohmann::json(nullptr)},
+                        {"other", lengths_known ? stats(other) : nlohmann::json(nullptr)},
+                        {"truncation_rate", truncation_known == counted && counted > 0 ? nlohmann::json(static_cast<double>(truncated) / n)
+                                                                                         : nlohmann::json(nullptr)},
+                        {"no_answer_rate", static_cast<double>(no_answer) / n}};
+  return out;
+}
+
+}  // namespace
 
 nlohmann::json write_results(ResultsRequest request, const std::filesystem::path& out_dir) {
   const tasks::Task& task = *request.task;
@@ -242,6 +284,7 @@ nlohmann::json write_results(ResultsRequest request, const std::filesystem::path
                                       "think; grade with --think none (or --think auto)", unfinished, counted)};
   }
   if (partial) results["partial_detail"] = {{"fewest_samples", fewest}, {"most_samples", n}};
+  results["response_lengths"] = response_lengths(request, problem_count);
 
   // verdicts.jsonl, then results.json, each written whole or not at all.
   std::string lines;

@@ -4,13 +4,15 @@
 // Every problem must have the same number of samples n (else an error, unless allow_partial, which is
 // then recorded). Metrics: pass@1 (mean over problems of c/n), pass@k for each requested k <= n
 // (unbiased, product form), cons@n (majority vote over equivalence classes of extracted answers) when
-// n > 1, each with its standard error over problems; pass@1 broken down by the task's labels.
+// n > 1, each with its standard error over problems; pass@1 broken down by the task's labels; response
+// lengths (mean, median, p90, max; for correct and other answers apart), truncation and no-answer rates.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,6 +28,8 @@ struct GradedSample {
   std::uint64_t sample_index = 0;
   grading::Verdict verdict;
   double grading_ms = 0;
+  std::int64_t length = -1;                 // of the completion, in ResultsRequest::length_unit; -1 unknown
+  std::optional<bool> truncated;            // cut at the token limit (finish_reason "length"); unknown when absent
 };
 
 // Whether a sample shows a think tag (the hint for models that do not think, results.json "hints").
@@ -50,6 +54,9 @@ struct ResultsRequest {
   // Whether any sample's completion or prompt shows a think tag. Asked only when most samples are
   // unfinished (the hint for models that do not think), so a run's texts are read only then.
   std::function<bool()> any_think_tag;
+  // What GradedSample::length counts: "tokens" (the backend's or the samples file's counts) or
+  // "characters" (when some sample has no token count). results.json says which.
+  std::string length_unit = "tokens";
 };
 
 // Writes out_dir/verdicts.jsonl then out_dir/results.json (each whole or not at all) and returns the

@@ -182,9 +182,10 @@ void SampleStore::record(const RequestRecord& request, const std::vector<Finishe
     std::int64_t request_id = sqlite3_last_insert_rowid(db_);
     if (!samples.empty()) {
       Statement insert_sample(db_, insert_sample_, path_);
-      // Per-sample token counts exist only when the request had one sample (usage covers all choices).
-      std::int64_t tokens = samples.size() == 1 ? request.completion_tokens : -1;
+      // A sample's tokens: its own count when the backend has one (the built-in engine); else the request's
+      // usage when it had one sample (usage covers all choices); else unknown.
       for (const auto& s : samples) {
+        std::int64_t tokens = s.tokens >= 0 ? s.tokens : samples.size() == 1 ? request.completion_tokens : -1;
         insert_sample.bind(1, request.task).bind(2, request.problem_id).bind(3, static_cast<std::int64_t>(s.sample))
             .bind(4, request_id).bind(5, s.completion).bind(6, s.finish_reason).bind_optional(7, tokens);
         insert_sample.run();
@@ -229,10 +230,10 @@ void SampleStore::for_each_sample(const std::string& task, bool with_text,
   std::lock_guard lock(mutex_);
   const char* sql = with_text
       ? "SELECT s.problem_id, s.sample, s.finish_reason, s.completion_tokens, s.verdict, s.grading_key, s.grading_ms, "
-        "s.completion, r.prompt FROM samples s JOIN requests r ON r.id = s.request_id WHERE s.task=? "
+        "length(s.completion), s.completion, r.prompt FROM samples s JOIN requests r ON r.id = s.request_id WHERE s.task=? "
         "ORDER BY s.problem_id, s.sample"
-      : "SELECT problem_id, sample, finish_reason, completion_tokens, verdict, grading_key, grading_ms FROM samples "
-        "WHERE task=? ORDER BY problem_id, sample";
+      : "SELECT problem_id, sample, finish_reason, completion_tokens, verdict, grading_key, grading_ms, length(completion) "
+        "FROM samples WHERE task=? ORDER BY problem_id, sample";
   Statement query(db_, sql, path_);
   query.bind(1, task);
   while (query.step()) {
@@ -244,9 +245,10 @@ void SampleStore::for_each_sample(const std::string& task, bool with_text,
     if (!query.is_null(4)) s.verdict_json = query.text(4);
     s.grading_key = query.text(5);
     s.grading_ms = query.real(6);
+    s.completion_characters = query.integer(7, 0);
     if (with_text) {
-      s.completion = query.text(7);
-      s.prompt = query.text(8);
+      s.completion = query.text(8);
+      s.prompt = query.text(9);
     }
     visit(std::move(s));
   }

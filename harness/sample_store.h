@@ -44,6 +44,7 @@ struct FinishedSample {
   std::uint64_t sample = 0;
   std::string completion;
   std::string finish_reason;
+  std::int64_t tokens = -1;           // this sample's own token count, when the backend knows it
 };
 
 struct VerdictUpdate {
@@ -62,6 +63,7 @@ struct StoredSample {
   std::string prompt;                 // empty unless asked for
   std::string finish_reason;
   std::int64_t completion_tokens = -1;
+  std::int64_t completion_characters = 0;   // Unicode characters of the completion (read even without the text)
   std::optional<std::string> verdict_json;
   std::string grading_key;
   double grading_ms = 0;

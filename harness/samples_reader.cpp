@@ -123,6 +123,8 @@ SampleSet read_samples(const std::filesystem::path& path, const std::string& req
     if (record[fields.completion].is_string()) sample.completion = record[fields.completion].get<std::string>();
     if (record.contains(fields.prompt) && record[fields.prompt].is_string())
       sample.prompt = record[fields.prompt].get<std::string>();
+    if (auto t = record.find("completion_tokens"); t != record.end() && t->is_number_integer()) sample.tokens = t->get<std::int64_t>();
+    if (auto f = record.find("finish_reason"); f != record.end() && f->is_string()) sample.finish_reason = f->get<std::string>();
     add(std::move(sample));
   });
   std::sort(set.samples.begin(), set.samples.end(), [](const Sample& a, const Sample& b) {

@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,8 @@ struct Sample {
   std::string completion;
   std::string prompt;
   std::size_t line = 0;
+  std::int64_t tokens = -1;                  // "completion_tokens" when the line has it (r1lab export writes it)
+  std::optional<std::string> finish_reason;  // "finish_reason" when the line has it
 };
 
 struct SampleSet {

@@ -1,12 +1,19 @@
 #include "harness/score_run.h"
 
+#include <algorithm>
+
 #include "harness/results_writer.h"
 #include "tasks/grading/grading_pool.h"
 #include "tasks/registry.h"
 
 namespace r1lab::harness {
-
 namespace {
+
+// Characters of UTF-8 text: the bytes that start one (not 10xxxxxx continuations).
+std::int64_t utf8_characters(const std::string& text) {
+  return static_cast<std::int64_t>(std::count_if(text.begin(), text.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+}
+
 
 using Clock = std::chrono::steady_clock;
 
@@ -39,9 +46,19 @@ nlohmann::json run_score(const ScoreOptions& options) {
   request.task = task.get();
   request.data = &data;
   request.config = config;
+  // Lengths in tokens when every line carries "completion_tokens", else in characters for all.
+  const bool all_tokens = std::all_of(set.samples.begin(), set.samples.end(), [](const Sample& s) { return s.tokens >= 0; });
+  request.length_unit = all_tokens ? "tokens" : "characters";
   for (std::size_t i = 0; i < graded.size(); ++i) {
     const Sample& s = set.samples[i];
-    request.samples.push_back({s.problem_index, s.sample_index, std::move(graded[i].verdict), graded[i].milliseconds});
+    GradedSample g;
+    g.problem_index = s.problem_index;
+    g.sample_index = s.sample_index;
+    g.verdict = std::move(graded[i].verdict);
+    g.grading_ms = graded[i].milliseconds;
+    g.length = all_tokens ? s.tokens : utf8_characters(s.completion);
+    if (s.finish_reason) g.truncated = *s.finish_reason == "length";
+    request.samples.push_back(std::move(g));
   }
   request.grading_seconds = std::chrono::duration<double>(Clock::now() - grade_started).count();
   request.any_think_tag = [&set] {

@@ -128,6 +128,12 @@ Table build_table(const std::vector<LoadedRun>& runs, const std::optional<PaperC
       std::size_t column = column_index(task + "_" + metric["name"].get<std::string>());
       table.cells[row][column] = {metric["value"].get<double>() * 100.0, metric["stderr"].get<double>() * 100.0, true};
     }
+    // The mean response length beside the scores ("<task>_length_tokens", or _chars when counted in characters).
+    if (run.results.contains("response_lengths") && run.results["response_lengths"]["all"].is_object()) {
+      const auto& lengths = run.results["response_lengths"];
+      const std::string unit = lengths["unit"] == "tokens" ? "tokens" : "chars";
+      table.cells[row][column_index(task + "_length_" + unit)] = {lengths["all"]["mean"].get<double>(), 0, true};
+    }
   }
   if (!paper) return table;
   std::size_t ours = table.row_names.size();
@@ -210,6 +216,18 @@ std::string render_summary(const nlohmann::json& results) {
     out += "  verdicts:";
     for (const auto& [kind, count] : results["verdict_counts"].items()) out += fmt::format(" {}={}", kind, count.get<long>());
     out += "\n";
+  }
+  if (results.contains("response_lengths") && results["response_lengths"]["all"].is_object()) {
+    const auto& lengths = results["response_lengths"];
+    const auto& all = lengths["all"];
+    auto mean_of = [&](const char* key) {
+      return lengths[key].is_object() ? fmt::format("{:.0f}", lengths[key]["mean"].get<double>()) : std::string("-");
+    };
+    out += fmt::format("  length ({}): mean {:.0f}, median {:.0f}, p90 {:.0f}, max {:.0f}; mean correct {}, other {}",
+                       lengths["unit"].get<std::string>(), all["mean"].get<double>(), all["median"].get<double>(),
+                       all["p90"].get<double>(), all["max"].get<double>(), mean_of("correct"), mean_of("other"));
+    if (lengths["truncation_rate"].is_number()) out += fmt::format("; truncated {:.1f}%", 100 * lengths["truncation_rate"].get<double>());
+    out += fmt::format("; no answer {:.1f}%\n", 100 * lengths["no_answer_rate"].get<double>());
   }
   if (results.contains("hints"))
     for (const auto& hint : results["hints"]) out += "  hint: " + hint.get<std::string>() + "\n";

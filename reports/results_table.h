@@ -2,7 +2,8 @@
 //
 // A row is one run as the user named it (an eval run folder with all its tasks, or a task folder), labelled
 // "<model> (<folder>)" or by --label, so that two runs of one model stay two rows; a column is one
-// "<task>_<metric>" key; a cell shows the value in percent with its standard error. With a paper table,
+// "<task>_<metric>" key; a cell shows the value in percent with its standard error, and
+// "<task>_length_tokens" (or _chars) the mean response length. With a paper table,
 // the paper's rows are added, and a row of deltas (ours minus paper, in points, naming the paper row) for
 // each of our rows whose model is exactly a paper row's name (an "org/" prefix ignored, any case), or for
 // every row against the paper row the user names.

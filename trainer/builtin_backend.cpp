@@ -62,7 +62,8 @@ void BuiltinBackend::run(harness::RequestSource& source, harness::ResultSink& si
       result.completion_tokens = 0;
       for (int i = 0; i < request.n; ++i, ++next) {
         result.completion_tokens += static_cast<std::int64_t>(sequences[next].tokens.size());
-        result.completions.push_back({tokenizer::valid_utf8(sequences[next].text), sequences[next].finish_reason});
+        result.completions.push_back({tokenizer::valid_utf8(sequences[next].text), sequences[next].finish_reason,
+                                      static_cast<std::int64_t>(sequences[next].tokens.size())});
       }
       sink.on_result(std::move(result));
     }

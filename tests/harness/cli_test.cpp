@@ -90,6 +90,47 @@ TEST_F(Cli, ComputesPassAtKAndConsensusOverSamples) {
   EXPECT_DOUBLE_EQ(m["cons@4"], (1.0 + 0.0) / 2);  // 204, 204.0, 0204 are one class
 }
 
+TEST_F(Cli, ResponseLengthsForCorrectAndOtherAnswersInTokensOrCharacters) {
+  // aime24 problem 1 (answer 204), n = 4: two right (100 and 200 tokens), one wrong (300), one cut at
+  // the token limit before any answer (400).
+  auto line = [](int s, const std::string& completion, std::int64_t tokens, const std::string& finish) {
+    return nlohmann::json{{"id", "2024-I-1"}, {"sample", s}, {"completion", completion}, {"completion_tokens", tokens},
+                          {"finish_reason", finish}}.dump() + "\n";
+  };
+  auto samples = write("t.jsonl", line(0, "<think>a</think> \\boxed{204}", 100, "stop") + line(1, "<think>b</think> \\boxed{204}", 200, "stop") +
+                                      line(2, "<think>c</think> \\boxed{7}", 300, "stop") + line(3, "<think>ddd", 400, "length"));
+  auto r = run("score --task aime24 --allow-partial --samples " + samples + " --out " + (dir_ / "t").string() + data());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  auto lengths = results("t")["response_lengths"];
+  EXPECT_EQ(lengths["unit"], "tokens");
+  EXPECT_EQ(lengths["all"]["mean"], 250.0);
+  EXPECT_EQ(lengths["all"]["median"], 250.0);
+  EXPECT_EQ(lengths["all"]["p90"], 370.0);
+  EXPECT_EQ(lengths["all"]["max"], 400.0);
+  EXPECT_EQ(lengths["correct"]["mean"], 150.0);
+  EXPECT_EQ(lengths["other"]["mean"], 350.0);
+  EXPECT_EQ(lengths["truncation_rate"], 0.25);
+  EXPECT_EQ(lengths["no_answer_rate"], 0.25);
+  EXPECT_NE(r.output.find("length (tokens): mean 250, median 250, p90 370, max 400; mean correct 150, other 350; truncated 25.0%; no answer 25.0%"),
+            std::string::npos) << r.output;
+  // The report shows the mean length beside the scores.
+  r = run("report " + (dir_ / "t").string());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("aime24_length_tokens"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("250.0"), std::string::npos) << r.output;
+
+  // Without token counts the lengths are characters (UTF-8 aware), and truncation is unknown.
+  auto plain = write("c.jsonl", nlohmann::json{{"id", "2024-I-1"}, {"sample", 0}, {"completion", "\\boxed{204} é"}}.dump() + "\n" +
+                                    nlohmann::json{{"id", "2024-I-1"}, {"sample", 1}, {"completion", "\\boxed{7}"}}.dump() + "\n");
+  r = run("score --task aime24 --think none --allow-partial --samples " + plain + " --out " + (dir_ / "c").string() + data());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  lengths = results("c")["response_lengths"];
+  EXPECT_EQ(lengths["unit"], "characters");
+  EXPECT_EQ(lengths["correct"]["mean"], 13.0);   // \boxed{204} é
+  EXPECT_EQ(lengths["other"]["mean"], 9.0);      // \boxed{7}
+  EXPECT_TRUE(lengths["truncation_rate"].is_null());
+}
+
 TEST_F(Cli, AModelThatDoesNotThinkGetsAHint) {
   // Every sample answers without think tags, graded under the default --think required: all unfinished.
   std::string text;

@@ -290,9 +290,14 @@ TEST(TrainSft, ACheckpointOpensInTransformersAndEvaluates) {
   // And the folder evaluates with the built-in engine.
   fs::path eval_out = work_folder() / "eval_trained";
   EXPECT_EQ(run_program({R1LAB_BINARY, "eval", "--backend", "builtin", "--model", final_dir.string(), "--task", "math500", "--limit", "2",
-                         "-n", "1", "--max-tokens", "8", "--out", eval_out.string(), "--progress", "none", "--data-dir", R1LAB_SHARED_DATA}),
+                         "-n", "2", "--max-tokens", "8", "--out", eval_out.string(), "--progress", "none", "--data-dir", R1LAB_SHARED_DATA}),
             0);
-  EXPECT_TRUE(fs::exists(eval_out / "math500" / "results.json"));
+  // The engine counts every completion's tokens, even with two samples in one request: lengths in tokens.
+  auto lengths = nlohmann::json::parse(std::ifstream(eval_out / "math500" / "results.json"))["response_lengths"];
+  EXPECT_EQ(lengths["unit"], "tokens");
+  EXPECT_EQ(lengths["all"]["count"], 4);
+  EXPECT_LE(lengths["all"]["max"].get<double>(), 8.0);
+  EXPECT_GE(lengths["all"]["max"].get<double>(), 1.0);
 }
 
 TEST(TrainSft, ConfigFileFlagsWinAndAResumeUnderOtherSettingsIsRefused) {
