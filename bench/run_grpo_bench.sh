@@ -4,11 +4,17 @@
 # completions end by themselves as a real policy's do), the same addition_train prompts in the same order
 # (R1-Zero template), the same group size, completion length, learning rate and loss (token-mean, group
 # scaling, beta 0, one update per rollout), fp32. Prints each one's step time and its split, and the ratio.
-#   bench/run_grpo_bench.sh [STEPS=10] [PROMPTS=8] [G=8] [MAX_NEW_TOKENS=32]
+#   bench/run_grpo_bench.sh [STEPS=10] [PROMPTS=8] [G=8] [MAX_NEW_TOKENS=32] [SHAPE=tiny]
+# SHAPE: tiny (hidden 64, 2 layers) or experiment (hidden 128, 4 layers: the learning experiment's model).
 # Needs a LibTorch build (scripts/setup.sh -DR1LAB_WITH_TORCH=ON) and .venv (scripts/setup_python.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-steps=${1:-10}; prompts=${2:-8}; group=${3:-8}; max_new=${4:-32}
+steps=${1:-10}; prompts=${2:-8}; group=${3:-8}; max_new=${4:-32}; shape=${5:-tiny}
+case "$shape" in
+  tiny) dims=(--merges 200 --hidden-size 64 --intermediate-size 128 --layers 2 --heads 4 --kv-heads 2) ;;
+  experiment) dims=(--merges 300 --hidden-size 128 --intermediate-size 384 --layers 4 --heads 4 --kv-heads 2) ;;
+  *) echo "SHAPE must be tiny or experiment" >&2; exit 2 ;;
+esac
 python=${R1LAB_PYTHON:-.venv/bin/python}
 cmake --build build --target r1lab r1lab_trainer >/dev/null
 work=$(mktemp -d)
@@ -20,8 +26,7 @@ import json, sys
 for line in sys.stdin:
     row = json.loads(line)
     print(json.dumps({"prompt": row["prompt"], "completion": " <think> </think> <answer>" + row["reference"] + "</answer>"}))' > "$work/sft.jsonl"
-build/r1lab train init-model --out "$work/init" --corpus "$work/sft.jsonl" --merges 200 --hidden-size 64 --intermediate-size 128 \
-  --layers 2 --heads 4 --kv-heads 2 --seed 1 >/dev/null
+build/r1lab train init-model --out "$work/init" --corpus "$work/sft.jsonl" "${dims[@]}" --seed 1 >/dev/null
 build/r1lab train sft --model "$work/init" --data "$work/sft.jsonl" --out "$work/base" --batch-size 16 --lr 1e-2 --max-steps 150 \
   --warmup-steps 10 --max-seq-len 256 --seed 1 --progress none 2>/dev/null
 build/r1lab train grpo --model "$work/base/final" --task addition_train --limit $((steps * prompts)) --no-shuffle --out "$work/ours" \
@@ -29,7 +34,7 @@ build/r1lab train grpo --model "$work/base/final" --task addition_train --limit 
   --grading-workers 1 --progress none 2>/dev/null
 $python bench/trl_grpo_peer.py "$work/base/final" "$work/prompts.jsonl" "$work/trl.json" --steps "$steps" \
   --prompts-per-step "$prompts" --group-size "$group" --max-new-tokens "$max_new" --lr 1e-4 >/dev/null 2>&1
-$python - "$work/ours/metrics.jsonl" "$work/trl.json" "$prompts" "$group" "$max_new" <<'PY'
+$python - "$work/ours/metrics.jsonl" "$work/trl.json" "$prompts" "$group" "$max_new" "$shape" <<'PY'
 import json, sys
 ours = [json.loads(l) for l in open(sys.argv[1])]
 trl = json.load(open(sys.argv[2]))["steps"]
@@ -37,7 +42,8 @@ trl = json.load(open(sys.argv[2]))["steps"]
 def mean(rows, key):
     rows = rows[1:]
     return sum(r[key] for r in rows) / len(rows)
-print(f"tiny byte-level Qwen2 (hidden 64, 2 layers), fp32 CPU; {sys.argv[3]} prompts x G={sys.argv[4]}, "
+shape = {"tiny": "hidden 64, 2 layers", "experiment": "hidden 128, 4 layers"}[sys.argv[6]]
+print(f"byte-level Qwen2 ({shape}), fp32 CPU; {sys.argv[3]} prompts x G={sys.argv[4]}, "
       f"at most {sys.argv[5]} new tokens, {len(ours)} steps")
 print(f"{'':22} {'step s':>8} {'rollout s':>10} {'reward s':>9} {'rest s':>8} {'mean length':>12}")
 for name, rows, rest in (("r1lab train grpo", ours, None), ("TRL GRPOTrainer", trl, "update_s")):
