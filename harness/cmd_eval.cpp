@@ -54,7 +54,7 @@ void add_eval_command(CLI::App& app, int argc, char** argv) {
   command->add_option("--temperature", flags->options.sampling.temperature, "Sampling temperature (paper: 0.6)")
       ->check(CLI::NonNegativeNumber);
   command->add_option("--top-p", flags->options.sampling.top_p, "Nucleus sampling (paper: 0.95)")->check(CLI::Range(1e-9, 1.0));
-  command->add_option("--max-tokens", flags->options.sampling.max_tokens, "Most tokens generated per sample (paper: 32768)")
+  command->add_option("--max-new-tokens,--max-tokens", flags->options.sampling.max_tokens, "Most tokens generated per sample (paper: 32768)")
       ->check(CLI::PositiveNumber);
   command->add_option("--stop", flags->options.sampling.stop, "Stop string (repeatable)");
   command->add_option("--sampling-seed", flags->options.sampling_seed, "Run seed; each request gets a seed derived from it");

@@ -17,7 +17,7 @@ void add_generate_command(CLI::App& app) {
   command->add_option("--temperature", options->temperature, "0 for greedy (paper: 0.6)")->check(CLI::NonNegativeNumber);
   command->add_option("--top-p", options->top_p, "Nucleus sampling (paper: 0.95)");
   command->add_option("--top-k", options->top_k, "Keep the k most likely tokens (0: off)");
-  command->add_option("--max-new-tokens", options->max_new_tokens, "Most tokens generated per sample");
+  command->add_option("--max-new-tokens,--max-tokens", options->max_new_tokens, "Most tokens generated per sample");
   command->add_option("-n", options->n, "Samples per prompt")->check(CLI::PositiveNumber);
   command->add_option("--seed", options->seed, "Line i's seed is seed + i unless the line gives one; sample j of it mixes in j");
   command->add_option("--stop", options->stop, "Stop string (repeatable)");

@@ -336,12 +336,16 @@ TEST_F(Cli, UsageErrorsExitTwoAndOutOfRangeValuesAreRefused) {
   EXPECT_EQ(run("--help").exit_code, 0);
   EXPECT_EQ(run("eval --help").exit_code, 0);
   const std::string eval = "eval --task aime24 --base-url http://127.0.0.1:9/v1 --model m --out " + (dir_ / "run").string();
-  for (const char* bad : {" -n 0", " --limit 0", " --temperature -0.5", " --top-p 0", " --max-tokens 0", " --max-in-flight 0"}) {
+  for (const char* bad : {" -n 0", " --limit 0", " --temperature -0.5", " --top-p 0", " --max-tokens 0", " --max-new-tokens 0",
+                          " --max-in-flight 0"}) {
     auto r = run(eval + bad);
     EXPECT_EQ(r.exit_code, 2) << bad << ": " << r.output;
     EXPECT_FALSE(fs::exists(dir_ / "run")) << bad;           // refused before anything was written
   }
   EXPECT_EQ(run("generate --model m --temperature -1").exit_code, 2);
+  // One name for the length limit in every command (the old one stays an alias).
+  for (const char* command : {"eval --help", "generate --help", "train grpo --help"})
+    EXPECT_NE(run(command).output.find("--max-new-tokens"), std::string::npos) << command;
 }
 
 TEST_F(Cli, DataAndTasksCommands) {
