@@ -4,6 +4,7 @@
 #include <c10/core/InferenceMode.h>
 
 #include <algorithm>
+#include <map>
 #include <stdexcept>
 
 namespace r1lab::trainer {
@@ -31,28 +32,45 @@ std::vector<GeneratedSequence> Engine::generate(const std::vector<GenerationSpec
     longest = std::max(longest, max_new[i]);
   }
 
-  // Left-pad the prompts into one (B, P) batch; positions count each row's own tokens.
-  std::vector<std::int64_t> ids(static_cast<std::size_t>(B * prompt_len), 0), positions(ids.size(), 0);
+  // Identical prompts (a GRPO group's G samples, an eval problem's n samples) are prefilled once: the
+  // distinct prompts run through the model, then each row takes its prompt's cache row and logits.
+  std::map<std::vector<std::int64_t>, std::int64_t> distinct_index;
+  std::vector<std::int64_t> prefill_row(specs.size());   // spec -> row of the prefill batch
+  std::vector<std::size_t> distinct;                      // prefill row -> first spec with that prompt
+  for (std::size_t i = 0; i < specs.size(); ++i) {
+    auto [it, added] = distinct_index.emplace(specs[i].prompt, static_cast<std::int64_t>(distinct.size()));
+    if (added) distinct.push_back(i);
+    prefill_row[i] = it->second;
+  }
+  const auto U = static_cast<std::int64_t>(distinct.size());
+
+  // Left-pad the distinct prompts into one (U, P) batch; positions count each row's own tokens.
+  std::vector<std::int64_t> ids(static_cast<std::size_t>(U * prompt_len), 0), positions(ids.size(), 0);
   std::vector<std::uint8_t> valid(ids.size(), 0);
   std::vector<std::int64_t> next_position(specs.size());
-  for (std::int64_t b = 0; b < B; ++b) {
-    const auto& prompt = specs[static_cast<std::size_t>(b)].prompt;
+  for (std::int64_t u = 0; u < U; ++u) {
+    const auto& prompt = specs[distinct[static_cast<std::size_t>(u)]].prompt;
     std::int64_t pad = prompt_len - static_cast<std::int64_t>(prompt.size());
     for (std::size_t t = 0; t < prompt.size(); ++t) {
-      std::size_t cell = static_cast<std::size_t>(b * prompt_len + pad) + t;
+      std::size_t cell = static_cast<std::size_t>(u * prompt_len + pad) + t;
       ids[cell] = prompt[t];
       positions[cell] = static_cast<std::int64_t>(t);
       valid[cell] = 1;
     }
-    next_position[static_cast<std::size_t>(b)] = static_cast<std::int64_t>(prompt.size());
   }
+  for (std::size_t i = 0; i < specs.size(); ++i) next_position[i] = static_cast<std::int64_t>(specs[i].prompt.size());
   const at::Device device = model_.device();
   auto long_options = at::TensorOptions().dtype(at::kLong);
-  KvCache cache = model_.new_cache(B, prompt_len + std::min<std::int64_t>(longest, 1024));
-  at::Tensor logits = model_.forward(at::tensor(ids, long_options).view({B, prompt_len}).to(device),
-                                     at::tensor(positions, long_options).view({B, prompt_len}).to(device),
-                                     at::tensor(valid, at::TensorOptions().dtype(at::kByte)).view({B, prompt_len}).to(at::kBool).to(device),
+  KvCache cache = model_.new_cache(U, prompt_len + std::min<std::int64_t>(longest, 1024));
+  at::Tensor logits = model_.forward(at::tensor(ids, long_options).view({U, prompt_len}).to(device),
+                                     at::tensor(positions, long_options).view({U, prompt_len}).to(device),
+                                     at::tensor(valid, at::TensorOptions().dtype(at::kByte)).view({U, prompt_len}).to(at::kBool).to(device),
                                      cache, /*last_only=*/true);
+  if (U < B) {
+    at::Tensor rows_of = at::tensor(prefill_row, long_options).to(device);
+    cache.select_rows(rows_of);
+    logits = logits.index_select(0, rows_of);
+  }
 
   std::vector<std::size_t> rows(specs.size());   // cache row -> spec index
   for (std::size_t i = 0; i < rows.size(); ++i) rows[i] = i;

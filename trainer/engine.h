@@ -2,7 +2,8 @@
 // padded), per-sample sampling parameters and seeds, stop strings and stop token ids, and the logprob of
 // every sampled token (what GRPO needs from the old policy).
 //
-// A batch is prefilled in one forward pass, then decoded one token per step for every unfinished row.
+// A batch is prefilled in one forward pass (each distinct prompt once: samples that share a prompt share
+// its prefill), then decoded one token per step for every unfinished row.
 // Finished rows leave the batch (the cache is compacted) once they are a quarter of it, so long tails
 // cost only what the unfinished rows need. New work does not join a running batch (no continuous
 // batching): callers should hand over batches of similar lengths.

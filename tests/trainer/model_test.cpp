@@ -218,6 +218,13 @@ TEST(Engine, SameSeedSameTextAndStopStrings) {
   auto batched = engine.generate({longer, spec, other});
   EXPECT_EQ(alone[0].tokens, batched[1].tokens);
   EXPECT_NE(batched[1].tokens, batched[2].tokens) << "different seeds gave the same 20 tokens";
+  // Samples that share a prompt share its prefill (one row, copied): each equals its run alone.
+  auto shared = engine.generate({spec, other, spec, longer});
+  auto other_alone = engine.generate({other});
+  EXPECT_EQ(shared[0].tokens, alone[0].tokens);
+  EXPECT_EQ(shared[2].tokens, alone[0].tokens);
+  EXPECT_EQ(shared[1].tokens, other_alone[0].tokens);
+  EXPECT_EQ(shared[3].tokens, batched[0].tokens);
   // A stop string cuts the text before it and ends the sequence.
   std::string text = alone[0].text;
   ASSERT_GT(text.size(), 6u);
