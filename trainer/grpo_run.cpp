@@ -22,7 +22,6 @@
 #include "trainer/grpo_run.h"
 
 #include <ATen/core/grad_mode.h>
-#include <malloc.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <fcntl.h>
@@ -32,10 +31,8 @@
 #include <cmath>
 #include <fstream>
 #include <iostream>
-#include <limits>
 #include <optional>
 
-#include "harness/run_lock.h"
 #include "trainer/grpo_objective.h"
 #include "trainer/grpo_rollouts.h"
 #include "trainer/loaded_model.h"
@@ -177,25 +174,18 @@ bool is_eval_step(const harness::GrpoOptions& o, std::int64_t step) {
 }  // namespace
 
 void run_train_grpo(const harness::GrpoOptions& o, harness::GrpoEnvironment& env) {
-  ::mallopt(M_MMAP_MAX, 0);   // as in train sft: keep the step's large buffers in the heap
-  ::mallopt(M_TRIM_THRESHOLD, std::numeric_limits<int>::max());
+  keep_step_buffers_in_heap();
 
   const fs::path out = o.out;
   Ranks ranks = join_ranks(o.device, o.dist_timeout_s);
   ProcessGroup* const group = ranks.group.get();
   const at::Device device = ranks.device;
   const bool main_rank = group->is_main();
-  std::optional<harness::RunDirectoryLock> lock;
-  if (main_rank) {
-    fs::create_directories(out);
-    lock.emplace(out);
-  }
-  group->barrier();
   // The task's version and data are part of the run: a changed prompt or dataset is another experiment.
   nlohmann::json config = harness::options_to_json(o);
   config["task_version"] = env.task.info().version;
   config["dataset_sha256"] = env.task.dataset_sha256();
-  claim_run_folder(out, config, [&](const nlohmann::json& stored) {
+  const auto lock = open_run_folder(out, *group, config, [&](const nlohmann::json& stored) {
     auto differences = harness::identity_differences(stored, o);
     for (const char* key : {"task_version", "dataset_sha256"}) {
       if (stored.value(key, nlohmann::json()) != config[key]) {
@@ -203,9 +193,9 @@ void run_train_grpo(const harness::GrpoOptions& o, harness::GrpoEnvironment& env
       }
     }
     return differences;
-  }, main_rank);
+  });
 
-  const std::string dtype = o.dtype == "auto" ? (device.is_cuda() ? "bfloat16" : "float32") : o.dtype;
+  const std::string dtype = compute_dtype(o.dtype, device);
   const auto loaded = LoadedModel::load(o.model_dir, {device.str(), dtype, o.chat_template,
                                                       o.prompt_format == "chat" ? ChatTemplateUse::required : ChatTemplateUse::if_present});
   CausalLM& model = loaded->model();
@@ -437,13 +427,7 @@ void run_train_grpo(const harness::GrpoOptions& o, harness::GrpoEnvironment& env
       loss = group->sum(my_loss);
       lr = o.lr * lr_multiplier(o.lr_schedule, step, o.warmup_steps, o.max_steps);   // one rate for the step's updates
       if (!std::isfinite(loss) || !std::isfinite(grad_norm)) {
-        if (!o.skip_nonfinite) {
-          auto last = latest_checkpoint_readonly(checkpoints);
-          throw std::runtime_error("step " + std::to_string(step + 1) + ": the loss is " + std::to_string(loss) + " and the gradient norm " +
-                                   std::to_string(grad_norm) + "; the last good checkpoint is " +
-                                   (last ? last->string() : std::string("none (from the start)")) +
-                                   ". Lower --lr, or pass --skip-nonfinite to skip such updates.");
-        }
+        if (!o.skip_nonfinite) throw nonfinite_error(step, loss, grad_norm, checkpoints, "updates");
         skipped = true;
         ++skipped_updates;
         continue;

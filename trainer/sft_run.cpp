@@ -14,18 +14,15 @@
 #include "trainer/sft_run.h"
 
 #include <ATen/core/grad_mode.h>
-#include <malloc.h>
 
 #include <csignal>
 #include <cmath>
 #include <fstream>
 #include <iostream>
-#include <limits>
 #include <optional>
 #include <thread>
 
 #include "harness/atomic_file.h"
-#include "harness/run_lock.h"
 #include "trainer/loaded_model.h"
 #include "trainer/losses.h"
 #include "trainer/optimizer.h"
@@ -38,27 +35,17 @@ namespace r1lab::trainer {
 namespace fs = std::filesystem;
 
 void run_train_sft(const harness::SftOptions& o) {
-  // Every step allocates and frees the same large tensors (logits, activations). glibc would map and
-  // unmap each of them, so every step pays for page faults again (half of a small model's step time);
-  // kept in the heap, the memory is reused.
-  ::mallopt(M_MMAP_MAX, 0);
-  ::mallopt(M_TRIM_THRESHOLD, std::numeric_limits<int>::max());
+  keep_step_buffers_in_heap();
 
   const fs::path out = o.out;
   Ranks ranks = join_ranks(o.device, o.dist_timeout_s);
   ProcessGroup* const group = ranks.group.get();
   const at::Device device = ranks.device;
   const bool main_rank = group->is_main();
-  std::optional<harness::RunDirectoryLock> lock;
-  if (main_rank) {
-    fs::create_directories(out);
-    lock.emplace(out);
-  }
-  group->barrier();
-  claim_run_folder(out, harness::options_to_json(o), [&](const nlohmann::json& stored) { return harness::identity_differences(stored, o); },
-                   main_rank);
+  const auto lock = open_run_folder(out, *group, harness::options_to_json(o),
+                                    [&](const nlohmann::json& stored) { return harness::identity_differences(stored, o); });
 
-  const std::string dtype = o.dtype == "auto" ? (device.is_cuda() ? "bfloat16" : "float32") : o.dtype;
+  const std::string dtype = compute_dtype(o.dtype, device);
   // Conversations need the chat template (load_sft_data says so at the first one); plain text and a
   // base model's prompt-completion pairs train without one.
   const auto loaded = LoadedModel::load(o.model_dir, {device.str(), dtype, o.chat_template, ChatTemplateUse::if_present});
@@ -131,13 +118,7 @@ void run_train_sft(const harness::SftOptions& o) {
     const double lr = o.lr * lr_multiplier(o.lr_schedule, step, o.warmup_steps, total_steps);
     bool skipped = false;
     if (!std::isfinite(loss) || !std::isfinite(grad_norm)) {
-      if (!o.skip_nonfinite) {
-        auto last = latest_checkpoint_readonly(checkpoints);
-        throw std::runtime_error("step " + std::to_string(step + 1) + ": the loss is " + std::to_string(loss) + " and the gradient norm " +
-                                 std::to_string(grad_norm) + "; the last good checkpoint is " +
-                                 (last ? last->string() : std::string("none (from the start)")) +
-                                 ". Lower --lr, or pass --skip-nonfinite to skip such steps.");
-      }
+      if (!o.skip_nonfinite) throw nonfinite_error(step, loss, grad_norm, checkpoints, "steps");
       skipped = true;
       ++skipped_steps;
     } else {

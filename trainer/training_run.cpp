@@ -2,10 +2,12 @@
 
 #include <ATen/Parallel.h>
 #include <ATen/core/grad_mode.h>
+#include <malloc.h>
 
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
+#include <limits>
 #include <thread>
 
 #include "harness/atomic_file.h"
@@ -49,8 +51,25 @@ nlohmann::json read_json_file(const fs::path& file) {
   }
 }
 
-void claim_run_folder(const fs::path& out, const nlohmann::json& config,
-                      const std::function<std::vector<std::string>(const nlohmann::json&)>& differences, bool write) {
+void keep_step_buffers_in_heap() {
+  ::mallopt(M_MMAP_MAX, 0);
+  ::mallopt(M_TRIM_THRESHOLD, std::numeric_limits<int>::max());
+}
+
+std::string compute_dtype(const std::string& requested, const at::Device& device) {
+  if (requested != "auto") return requested;
+  return device.is_cuda() ? "bfloat16" : "float32";
+}
+
+std::unique_ptr<harness::RunDirectoryLock> open_run_folder(
+    const fs::path& out, ProcessGroup& group, const nlohmann::json& config,
+    const std::function<std::vector<std::string>(const nlohmann::json&)>& differences) {
+  std::unique_ptr<harness::RunDirectoryLock> lock;
+  if (group.is_main()) {
+    fs::create_directories(out);
+    lock = std::make_unique<harness::RunDirectoryLock>(out);
+  }
+  group.barrier();
   const fs::path config_file = out / "config.json";
   if (fs::exists(config_file)) {
     auto found = differences(read_json_file(config_file));
@@ -61,7 +80,17 @@ void claim_run_folder(const fs::path& out, const nlohmann::json& config,
                                "\nUse another --out, or the same settings to resume it.");
     }
   }
-  if (write) harness::write_file_atomically(config_file, config.dump(2) + "\n");
+  if (group.is_main()) harness::write_file_atomically(config_file, config.dump(2) + "\n");
+  return lock;
+}
+
+std::runtime_error nonfinite_error(std::int64_t step, double loss, double grad_norm, const fs::path& checkpoints,
+                                   const std::string& what) {
+  auto last = latest_checkpoint_readonly(checkpoints);
+  return std::runtime_error("step " + std::to_string(step + 1) + ": the loss is " + std::to_string(loss) + " and the gradient norm " +
+                            std::to_string(grad_norm) + "; the last good checkpoint is " +
+                            (last ? last->string() : std::string("none (from the start)")) +
+                            ". Lower --lr, or pass --skip-nonfinite to skip such " + what + ".");
 }
 
 void install_stop_signals() {

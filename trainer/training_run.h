@@ -14,11 +14,13 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "harness/run_lock.h"
 #include "trainer/causal_lm.h"
 #include "trainer/checkpoint.h"
 #include "trainer/distributed.h"
@@ -33,10 +35,25 @@ struct Ranks {
 };
 Ranks join_ranks(const std::string& device, double timeout_s);
 
-// OUT/config.json must hold this configuration's run, or nothing yet: `differences` lists what differs
-// from a stored one (empty when it may resume). Every rank checks; rank 0 writes.
-void claim_run_folder(const std::filesystem::path& out, const nlohmann::json& config,
-                      const std::function<std::vector<std::string>(const nlohmann::json& stored)>& differences, bool write);
+// Every step allocates and frees the same large tensors (logits, activations). glibc would map and
+// unmap each of them, so every step pays for page faults again (half of a small model's step time);
+// kept in the heap, the memory is reused. Call once before training.
+void keep_step_buffers_in_heap();
+
+// "auto": bfloat16 compute on CUDA, float32 on the CPU; otherwise the name given.
+std::string compute_dtype(const std::string& requested, const at::Device& device);
+
+// Opens OUT for this run: rank 0 creates and locks it (the lock is returned, null on other ranks; hold it for the run), then
+// every rank checks that OUT/config.json holds this configuration's run or nothing yet (`differences`
+// lists what differs from a stored one, empty when it may resume), and rank 0 writes it.
+std::unique_ptr<harness::RunDirectoryLock> open_run_folder(
+    const std::filesystem::path& out, ProcessGroup& group, const nlohmann::json& config,
+    const std::function<std::vector<std::string>(const nlohmann::json& stored)>& differences);
+
+// The error that stops a run at a non-finite loss or gradient norm (`what`: "steps" or "updates", as
+// --skip-nonfinite skips them), naming the last good checkpoint.
+std::runtime_error nonfinite_error(std::int64_t step, double loss, double grad_norm, const std::filesystem::path& checkpoints,
+                                   const std::string& what);
 
 // Reads a JSON file; throws naming it when it is not JSON.
 nlohmann::json read_json_file(const std::filesystem::path& file);

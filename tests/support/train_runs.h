@@ -46,6 +46,21 @@ inline double weights_difference(const std::filesystem::path& a, const std::file
   return worst;
 }
 
+// transformers' logits (1, ids, vocab) of the model folder `dir` for one sequence (model_oracle.py);
+// throws when the oracle wrote something else.
+inline at::Tensor transformers_logits(const std::filesystem::path& dir, const std::vector<std::int64_t>& ids, std::int64_t vocab) {
+  static int calls = 0;
+  const std::string stem = "oracle_logits_" + std::to_string(++calls);
+  const std::filesystem::path in_file = work_folder() / (stem + ".json"), logits_file = work_folder() / (stem + ".bin");
+  std::ofstream(in_file) << nlohmann::json{{"ids", {ids}}, {"mask", {std::vector<std::int64_t>(ids.size(), 1)}}}.dump();
+  run_python_oracle("model_oracle.py", {"logits", dir.string(), in_file.string(), logits_file.string()});
+  std::string bytes = file_bytes(logits_file);
+  if (bytes.size() != ids.size() * static_cast<std::size_t>(vocab) * sizeof(float)) {
+    throw std::runtime_error(logits_file.string() + ": " + std::to_string(bytes.size()) + " bytes, not ids x vocab floats");
+  }
+  return at::from_blob(bytes.data(), {1, static_cast<std::int64_t>(ids.size()), vocab}, at::kFloat).clone();
+}
+
 // Answer-only SFT data for the first `lines` problems of addition_train in the R1-Zero template.
 inline std::filesystem::path addition_sft_data(std::size_t lines) {
   namespace fs = std::filesystem;

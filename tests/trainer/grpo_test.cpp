@@ -225,14 +225,7 @@ TEST(InitModel, TheTokenizerEncodesAsHuggingFaceTokenizersAndTheWeightsOpenInTra
   // Logits of the (trained) weights in transformers equal ours: the folder is a Qwen2 folder.
   auto model = r1lab::trainer::CausalLM::load(dir);
   std::vector<std::int64_t> ids = {10, 20, 30, 40, 50, 60};
-  nlohmann::json in = {{"ids", {ids}}, {"mask", {std::vector<std::int64_t>(ids.size(), 1)}}};
-  fs::path in_file = work_folder() / "init_in.json", logits_file = work_folder() / "init_logits.bin";
-  std::ofstream(in_file) << in.dump();
-  run_python_oracle("model_oracle.py", {"logits", dir.string(), in_file.string(), logits_file.string()});
-  std::string bytes = file_bytes(logits_file);
-  const std::int64_t vocab = model->config().vocab_size;
-  ASSERT_EQ(bytes.size(), ids.size() * vocab * sizeof(float));
-  at::Tensor expected = at::from_blob(bytes.data(), {1, static_cast<std::int64_t>(ids.size()), vocab}, at::kFloat).clone();
+  at::Tensor expected = transformers_logits(dir, ids, model->config().vocab_size);
   at::Tensor logits = model->logits(at::tensor(ids).view({1, -1}), at::ones({1, static_cast<std::int64_t>(ids.size())}, at::kLong));
   EXPECT_LT((logits - expected).abs().max().item<double>(), 1e-4);
 }

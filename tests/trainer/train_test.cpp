@@ -274,14 +274,7 @@ TEST(TrainSft, ACheckpointOpensInTransformersAndEvaluates) {
   // Our logits of the trained weights against transformers' logits of the same folder.
   auto model = CausalLM::load(final_dir);
   std::vector<std::int64_t> ids = {9707, 11, 1879, 0, 358, 1079, 264, 1614};
-  nlohmann::json in = {{"ids", {ids}}, {"mask", {std::vector<std::int64_t>(ids.size(), 1)}}};
-  fs::path in_file = work_folder() / "open_in.json", logits_file = work_folder() / "open_logits.bin";
-  std::ofstream(in_file) << in.dump();
-  run_python_oracle("model_oracle.py", {"logits", final_dir.string(), in_file.string(), logits_file.string()});
-  std::string bytes = file_bytes(logits_file);
-  const std::int64_t vocab = model->config().vocab_size;
-  ASSERT_EQ(bytes.size(), ids.size() * vocab * sizeof(float));
-  at::Tensor expected = at::from_blob(bytes.data(), {1, static_cast<std::int64_t>(ids.size()), vocab}, at::kFloat).clone();
+  at::Tensor expected = r1lab::testing::transformers_logits(final_dir, ids, model->config().vocab_size);
   at::Tensor ours = model->logits(at::tensor(ids).view({1, -1}), at::ones({1, static_cast<std::int64_t>(ids.size())}, at::kLong));
   EXPECT_LT((ours - expected).abs().max().item<double>(), 1e-4);
   // The trained weights differ from the start.
