@@ -119,7 +119,7 @@ void evaluate_checkpoint(const harness::GrpoOptions& o, const harness::GrpoEnvir
   const fs::path folder = fs::path(o.out) / "eval" / ("step-" + std::to_string(step));
   fs::create_directories(folder.parent_path());
   std::vector<std::string> args = {env.r1lab_binary, "eval", "--backend", "builtin", "--model", checkpoint.string(),
-                                   "--task", o.eval_task, "--out", folder.string(), "--data-dir", env.data_dir,
+                                   "--task", o.eval_task, "--out", folder.string(),
                                    "-n", std::to_string(o.eval_samples), "--temperature", std::to_string(o.eval_temperature),
                                    "--top-p", "1", "--max-tokens", std::to_string(o.max_new_tokens), "--progress", "none",
                                    "--device", o.device, "--label", "step-" + std::to_string(step)};
@@ -129,6 +129,9 @@ void evaluate_checkpoint(const harness::GrpoOptions& o, const harness::GrpoEnvir
     args.insert(args.end(), {"--chat-template", o.chat_template});
   }
   if (o.eval_limit > 0) args.insert(args.end(), {"--limit", std::to_string(o.eval_limit)});
+  // The data directory training found; none when it found none (a generated task needs none): eval then
+  // searches as it always does.
+  if (fs::is_directory(env.data_dir)) args.insert(args.end(), {"--data-dir", env.data_dir});
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
