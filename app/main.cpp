@@ -13,9 +13,12 @@ int main(int argc, char** argv) {
   CLI::App app{"r1lab: benchmark and train reasoning models (DeepSeek-R1 protocol)"};
   app.set_version_flag("--version", std::string(r1lab::harness::kVersion) + " (" + r1lab::harness::kGitSha + ")");
   app.require_subcommand(1);
+  // --help shows each option's default; subcommands inherit this when they are added below.
+  app.option_defaults()->always_capture_default();
   r1lab::harness::add_eval_command(app, argc, argv);
   r1lab::harness::add_score_command(app);
   r1lab::harness::add_export_command(app);
+  r1lab::harness::add_show_command(app);
   r1lab::harness::add_grade_command(app);
   r1lab::harness::add_prompts_command(app);
   r1lab::harness::add_report_command(app);

@@ -6,8 +6,10 @@
 #include "harness/commands.h"
 #include "harness/eval_run.h"
 #include "harness/local_backend.h"
+#include "harness/model_fingerprint.h"
 #include "harness/openai_backend.h"
 #include "reports/results_table.h"
+#include "tokenizer/bpe_tokenizer.h"
 
 namespace r1lab::harness {
 
@@ -30,7 +32,7 @@ void add_eval_command(CLI::App& app, int argc, char** argv) {
     LocalBackendOptions local;
     GradingFlags grading;
     std::string backend_kind = "openai";
-    std::string tasks, out, api = "chat", api_key_env = "OPENAI_API_KEY", progress = "auto";
+    std::string tasks, out, api = "chat", api_key_env = "OPENAI_API_KEY", progress = "auto", tokenizer;
     int n = 0;
     double request_timeout_s = 3600, connect_timeout_s = 10, retry_base_s = 0.5, retry_max_s = 60;
     bool no_seed = false;
@@ -57,11 +59,14 @@ void add_eval_command(CLI::App& app, int argc, char** argv) {
   command->add_option("--max-new-tokens,--max-tokens", flags->options.sampling.max_tokens, "Most tokens generated per sample (paper: 32768)")
       ->check(CLI::PositiveNumber);
   command->add_option("--stop", flags->options.sampling.stop, "Stop string (repeatable)");
-  command->add_option("--sampling-seed", flags->options.sampling_seed, "Run seed; each request gets a seed derived from it");
+  command->add_option("--seed,--sampling-seed", flags->options.sampling_seed, "Sampling seed of the run; each request gets a seed derived from it");
   command->add_flag("--no-seed", flags->no_seed, "Send no seed (for servers that reject one)");
   command->add_option("--api", flags->api, "chat (/v1/chat/completions, the server applies the chat template) or "
                                            "completions (/v1/completions, the prompt as is)")
       ->check(CLI::IsMember({"chat", "completions"}));
+  command->add_option("--tokenizer", flags->tokenizer,
+                      "Folder with the model's tokenizer.json: counts completion tokens where the server reports usage per "
+                      "request only (n > 1), so response lengths are in tokens (else characters)");
   command->add_option("--api-key-env", flags->api_key_env, "Environment variable holding the API key (sent when set)");
   command->add_option("--samples-per-request", flags->options.samples_per_request,
                       "Samples asked for in one request (0: all of a problem's, via n; falls back to 1 when the server ignores n)");
@@ -73,6 +78,8 @@ void add_eval_command(CLI::App& app, int argc, char** argv) {
       ->check(CLI::NonNegativeNumber);
   command->add_option("--retry-base-delay", flags->retry_base_s, "Seconds before the first retry; doubled each time, with jitter");
   command->add_option("--retry-max-delay", flags->retry_max_s, "Longest wait between retries, in seconds (Retry-After is honoured up to 300)");
+  command->add_option("--pass-k", flags->options.pass_k, "Also report pass@k for these k (each <= n; pass@1 always)")->delimiter(',');
+  command->add_option("--cons-k", flags->options.cons_k, "Also report cons@k for these k (each <= n; cons@n always when n > 1)")->delimiter(',');
   command->add_option("--limit", flags->options.limit, "Only the first N problems of each task (smoke tests)")->check(CLI::PositiveNumber);
   command->add_flag("--restart", flags->options.restart, "Start over: move the run directory's samples aside");
   command->add_flag("--allow-partial", flags->options.allow_partial, "Write results even when failed requests left samples missing");
@@ -108,13 +115,27 @@ void add_eval_command(CLI::App& app, int argc, char** argv) {
     if (const char* key = std::getenv(flags->api_key_env.c_str())) backend_options.api_key = key;
     options.model = backend_options.model;
     options.api = flags->api;
+    if (!flags->tokenizer.empty()) {
+      std::shared_ptr<const tokenizer::BpeTokenizer> counter = tokenizer::BpeTokenizer::load(flags->tokenizer);
+      options.count_tokens = [counter](const std::string& text) { return static_cast<std::int64_t>(counter->encode(text).size()); };
+      options.token_counter_name = "the tokenizer at " + flags->tokenizer;
+    }
     std::unique_ptr<GenerationBackend> backend;
     if (flags->backend_kind == "builtin") {
-      flags->local.model_dir = backend_options.model;
+      // The folder however its path was written (./m, m/, a symlink); the row label stays as typed.
+      namespace fs = std::filesystem;
+      const fs::path model_dir = fs::weakly_canonical(backend_options.model);
+      if (!fs::is_directory(model_dir))
+        throw std::invalid_argument("--model " + backend_options.model + ": not a folder; --backend builtin needs a Hugging Face model folder");
+      if (options.label.empty()) options.label = (fs::path(backend_options.model) / "").lexically_normal().parent_path().string();
+      options.model = model_dir.string();
+      flags->local.model_dir = model_dir.string();
       flags->local.chat = flags->api == "chat";
       // Resuming with other numerics would mix samples of two engines in one run.
+      // So would weights overwritten in place (a new checkpoint saved to the same folder): the content counts.
       options.engine = {{"backend", "builtin"}, {"device", flags->local.device}, {"dtype", flags->local.dtype},
-                        {"chat_template", flags->local.chat_template.empty() ? "auto" : flags->local.chat_template}};
+                        {"chat_template", flags->local.chat_template.empty() ? "auto" : flags->local.chat_template},
+                        {"model_sha256", model_fingerprint(model_dir, fs::path(flags->out) / "model_fingerprint.json")["sha256"]}};
       backend = make_local_backend(flags->local);
     } else {
       if (backend_options.base_url.empty()) throw std::invalid_argument("--base-url is required with --backend openai (or pass --backend builtin)");

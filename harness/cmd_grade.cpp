@@ -25,7 +25,7 @@ void add_grade_command(CLI::App& app) {
     int workers = 0;
   };
   auto flags = std::make_shared<Flags>();
-  flags->grading.think = "auto";
+  // The same defaults as `score` (GradingFlags), so a case graded here gets the verdict a run would give.
   auto* command = app.add_subcommand("grade", "Grade ad-hoc {\"reference\", \"completion\"} pairs, one JSON line each");
   command->add_option("--kind", flags->kind, "math or gpqa (reference is then the correct letter)")
       ->check(CLI::IsMember({"math", "gpqa"}));

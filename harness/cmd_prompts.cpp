@@ -17,7 +17,7 @@ void add_prompts_command(CLI::App& app) {
   command->add_option("-n", flags->n, "Samples per problem (GPQA writes one line per sample: its shuffle differs)")
       ->check(CLI::PositiveNumber);
   command->add_option("--data-dir", flags->data_dir, "Benchmark data directory");
-  command->add_option("--seed", flags->grading.choice_seed, "Seed of the multiple-choice shuffle (GPQA)");
+  command->add_option("--choice-seed", flags->grading.choice_seed, "Seed of the multiple-choice shuffle (GPQA)");
   command->add_option("--template", flags->grading.prompt_template, "paper or r1_zero")
       ->check(CLI::IsMember({"paper", "r1_zero"}));
   command->callback([flags] {

@@ -95,6 +95,8 @@ void add_run_code_command(CLI::App& app) {
       }
     }
     std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+    // Scripts branch on the exit status: 0 only when the program ran (and matched, with --expected).
+    if (out["status"] != "ok") throw CLI::RuntimeError(1);
   });
 }
 

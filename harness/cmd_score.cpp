@@ -24,7 +24,8 @@ void add_score_command(CLI::App& app) {
   command->add_option("--completion-field", flags->options.fields.completion, "Field holding the generated text");
   command->add_option("--prompt-field", flags->options.fields.prompt, "Field holding the prompt (for --think auto)");
   command->add_option("--model", flags->options.model, "Model name for reports (default: the samples file's folder)");
-  command->add_option("--pass-k", flags->options.pass_k, "Also report pass@k for these k (each <= n)")->delimiter(',');
+  command->add_option("--pass-k", flags->options.pass_k, "Also report pass@k for these k (each <= n; pass@1 always)")->delimiter(',');
+  command->add_option("--cons-k", flags->options.cons_k, "Also report cons@k for these k (each <= n; cons@n always when n > 1)")->delimiter(',');
   command->add_flag("--allow-partial", flags->options.allow_partial, "Score even if problems have fewer than n samples");
   command->add_option("-j,--jobs", flags->options.workers, "Grading worker processes (default: every core)");
   command->add_option("--data-dir", flags->options.data_dir, "Benchmark data directory (else $R1LAB_DATA, ../shared/data)");

@@ -18,6 +18,7 @@ void add_run_code_command(CLI::App& app);
 // argv is kept to show the exact command that resumes an interrupted run.
 void add_eval_command(CLI::App& app, int argc, char** argv);
 void add_export_command(CLI::App& app);
+void add_show_command(CLI::App& app);
 void add_tokenize_command(CLI::App& app);
 void add_generate_command(CLI::App& app);   // runs in the trainer plugin
 void add_train_command(CLI::App& app, int argc, char** argv);   // runs in the trainer plugin; argv: --nproc restarts it

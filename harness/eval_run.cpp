@@ -125,9 +125,11 @@ class GenerationDriver : public RequestSource, public ResultSink {
     record.error = result.error;
     std::vector<FinishedSample> samples;
     std::size_t got = std::min<std::size_t>(result.completions.size(), unit.count);
-    for (std::size_t i = 0; i < got; ++i)
-      samples.push_back({unit.first_sample + i, std::move(result.completions[i].text), std::move(result.completions[i].finish_reason),
-                         result.completions[i].tokens});
+    for (std::size_t i = 0; i < got; ++i) {
+      auto& completion = result.completions[i];
+      if (completion.tokens < 0 && options_.count_tokens) completion.tokens = options_.count_tokens(completion.text);
+      samples.push_back({unit.first_sample + i, std::move(completion.text), std::move(completion.finish_reason), completion.tokens});
+    }
     store_.record(record, samples);   // committed: from here on a crash loses nothing of this request
 
     counters_.samples_done += static_cast<std::int64_t>(samples.size());
@@ -239,6 +241,12 @@ EvalOutcome run_eval(const EvalOptions& options, GenerationBackend& backend) {
     run.task->check_grading_environment(run.config);
     run.problem_count = options.limit > 0 ? std::min(options.limit, run.task->problems().size()) : run.task->problems().size();
     run.n = options.n.value_or(run.task->info().default_samples);
+    // A k the run cannot reach is refused now, not after hours of generation.
+    for (const auto& [flag, asked] : {std::pair{"--pass-k", &options.pass_k}, std::pair{"--cons-k", &options.cons_k}})
+      for (int k : *asked)
+        if (k < 1 || k > run.n)
+          throw std::invalid_argument(fmt::format("{} {}: {} runs n={} samples per problem; each k must be between 1 and n "
+                                                  "(raise -n or drop this k)", flag, k, name, run.n));
     run.grading_key = tasks::sha256_text(fmt::format("{}\x1f{}\x1f{}", run.task->info().name, run.task->info().version,
                                                      run.task->grading_options(run.config).dump()));
     for (std::size_t p = 0; p < run.problem_count; ++p) run.problem_index.emplace(run.task->problems()[p].id, p);
@@ -420,13 +428,16 @@ EvalOutcome run_eval(const EvalOptions& options, GenerationBackend& backend) {
     std::size_t missing_verdicts = 0;
     std::vector<std::int64_t> characters;   // per sample, for when some token count is unknown
     bool all_tokens = true;
-    store.for_each_sample(name, false, [&](StoredSample&& s) {
+    // With a token counter, samples stored without a count (an earlier run without --tokenizer) are counted
+    // from their texts now.
+    store.for_each_sample(name, static_cast<bool>(options.count_tokens), [&](StoredSample&& s) {
       auto p = run.problem_index.find(s.problem_id);
       if (p == run.problem_index.end() || s.sample >= static_cast<std::uint64_t>(run.n)) return;
       if (!s.verdict_json || s.grading_key != run.grading_key) {
         ++missing_verdicts;
         return;
       }
+      if (s.completion_tokens < 0 && options.count_tokens) s.completion_tokens = options.count_tokens(s.completion);
       GradedSample graded;
       graded.problem_index = p->second;
       graded.sample_index = s.sample;
@@ -434,6 +445,8 @@ EvalOutcome run_eval(const EvalOptions& options, GenerationBackend& backend) {
       graded.grading_ms = s.grading_ms;
       graded.length = s.completion_tokens;
       graded.truncated = s.finish_reason == "length";
+      graded.finish_reason = s.finish_reason;
+      graded.tokens = s.completion_tokens;
       all_tokens = all_tokens && s.completion_tokens >= 0;
       characters.push_back(s.completion_characters);
       request.samples.push_back(std::move(graded));
@@ -444,6 +457,7 @@ EvalOutcome run_eval(const EvalOptions& options, GenerationBackend& backend) {
       request.length_unit = "characters";
       for (std::size_t i = 0; i < request.samples.size(); ++i) request.samples[i].length = characters[i];
     }
+    request.lengths_counted_by = options.count_tokens ? "the backend, else " + options.token_counter_name : "the backend";
     if (missing_verdicts > 0)
       throw std::runtime_error(fmt::format("{}: {} samples have no verdict; rerun the same command to grade them", name, missing_verdicts));
     std::int64_t expected = static_cast<std::int64_t>(run.problem_count) * run.n;
@@ -453,6 +467,8 @@ EvalOutcome run_eval(const EvalOptions& options, GenerationBackend& backend) {
     StoreTotals totals = store.totals(name);
     request.model = options.label.empty() ? options.model : options.label;
     request.allow_partial = options.allow_partial;
+    request.pass_k = options.pass_k;
+    request.cons_k = options.cons_k;
     request.problem_limit = run.problem_count;
     request.samples_origin = store.path().string() + " (" + name + ")";
     request.partial_fix = "rerun the same command to generate the missing samples";

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -38,6 +39,11 @@ struct EvalOptions {
   bool send_seed = true;                // a per-request seed derived from sampling_seed
   int samples_per_request = 0;          // 0: all missing samples of a problem in one request (n)
   std::size_t limit = 0;                // first N problems of each task (0: all)
+  std::vector<int> pass_k, cons_k;
+  // Counts a completion's tokens when the backend gave no count for it (a server answering n > 1 samples
+  // in one request reports usage for the request only); null: such lengths are counted in characters.
+  std::function<std::int64_t(const std::string&)> count_tokens;
+  std::string token_counter_name;       // what count_tokens is, for results.json (e.g. the tokenizer folder)      // pass@k and cons@k metrics besides pass@1 and cons@n (each k <= n)
   bool restart = false;
   bool allow_partial = false;           // write results even if some requests failed for good
   tasks::GradingConfig grading;

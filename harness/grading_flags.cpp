@@ -17,7 +17,8 @@ void add_grading_flags(CLI::App& command, GradingFlags& flags) {
   command.add_option("--float-rel-tol", flags.float_rel_tol, "Relative tolerance when an answer is written as a decimal");
   command.add_option("--deadline-ms", flags.deadline_ms, "Deadline of one grading call (a timeout is its own verdict)")
       ->check(CLI::Range(10, 600000));
-  command.add_option("--seed", flags.choice_seed, "Seed of the multiple-choice shuffle (GPQA)");
+  // --seed is the sampling seed wherever there is one (eval, generate, train); this one only shuffles choices.
+  command.add_option("--choice-seed", flags.choice_seed, "Seed of the multiple-choice shuffle (GPQA)");
   command.add_option("--template", flags.prompt_template, "Prompt template: paper or r1_zero")
       ->check(CLI::IsMember({"paper", "r1_zero"}));
   auto* code = "Code tasks";

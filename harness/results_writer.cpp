@@ -123,12 +123,17 @@ nlohmann::json response_lengths(const ResultsRequest& request, std::size_t probl
   };
   const double n = std::max<double>(1, static_cast<double>(counted));
   nlohmann::json out = {{"unit", request.length_unit},
+                        {"counted_by", request.lengths_counted_by.empty() ? nlohmann::json(nullptr) : nlohmann::json(request.lengths_counted_by)},
                         {"all", lengths_known ? stats(all) : nlohmann::json(nullptr)},
                         {"correct", lengths_known ? stats(correct) : nlohmann::json(nullptr)},
                         {"other", lengths_known ? stats(other) : nlohmann::json(nullptr)},
                         {"truncation_rate", truncation_known == counted && counted > 0 ? nlohmann::json(static_cast<double>(truncated) / n)
                                                                                          : nlohmann::json(nullptr)},
                         {"no_answer_rate", static_cast<double>(no_answer) / n}};
+  if (lengths_known && !all.empty()) {
+    auto histogram = metrics::length_histogram(correct, other);
+    out["histogram"] = {{"edges", histogram.edges}, {"correct", histogram.correct}, {"other", histogram.other}};
+  }
   return out;
 }
 
@@ -174,12 +179,26 @@ nlohmann::json write_results(ResultsRequest request, const std::filesystem::path
 
   // Metrics.
   std::vector<double> pass1, cons;
-  std::map<int, std::vector<double>> pass_k;
-  std::vector<int> ks;
-  for (int k : request.pass_k)
-    if (k > 1 && static_cast<std::size_t>(k) <= n && std::find(ks.begin(), ks.end(), k) == ks.end()) ks.push_back(k);
-    else if (k > 1 && static_cast<std::size_t>(k) > n)
-      throw std::invalid_argument(fmt::format("pass@{} needs at least {} samples per problem, but n={}", k, k, n));
+  std::map<int, std::vector<double>> pass_k, cons_k;
+  // The k asked for (--pass-k, --cons-k), each at most n; pass@1 and cons@n are always there.
+  auto requested = [n](const std::vector<int>& asked, const char* metric, std::size_t always) {
+    std::vector<int> ks;
+    for (int k : asked) {
+      if (k < 1) throw std::invalid_argument(fmt::format("{}{} is not defined; k must be at least 1", metric, k));
+      if (static_cast<std::size_t>(k) > n)
+        throw std::invalid_argument(fmt::format("{}{} needs at least {} samples per problem, but n={}", metric, k, k, n));
+      if (static_cast<std::size_t>(k) != always && std::find(ks.begin(), ks.end(), k) == ks.end()) ks.push_back(k);
+    }
+    std::sort(ks.begin(), ks.end());
+    return ks;
+  };
+  const std::vector<int> ks = requested(request.pass_k, "pass@", 1);
+  const std::vector<int> cons_ks = requested(request.cons_k, "cons@", n);   // empty when n == 1
+  // The curves: k = 1, 2, 4, ... below n, and n (every problem with at least k samples).
+  std::vector<std::size_t> curve_ks;
+  for (std::size_t k = 1; k < n; k *= 2) curve_ks.push_back(k);
+  curve_ks.push_back(n);
+  std::map<std::size_t, std::vector<double>> pass_curve, cons_curve;
   std::map<std::string, std::map<std::string, std::vector<double>>> breakdown;
   std::map<std::string, long> counts;
   for (auto kind : {VerdictKind::correct, VerdictKind::wrong, VerdictKind::no_answer, VerdictKind::unfinished, VerdictKind::timeout,
@@ -191,6 +210,7 @@ nlohmann::json write_results(ResultsRequest request, const std::filesystem::path
   const std::string cons_name = fmt::format("cons@{}", n);
   if (n > 1) per_problem[cons_name] = nlohmann::json::array();
   for (int k : ks) per_problem[fmt::format("pass@{}", k)] = nlohmann::json::array();
+  for (int k : cons_ks) per_problem[fmt::format("cons@{}", k)] = nlohmann::json::array();
   for (std::size_t p = 0; p < problem_count; ++p) {
     const auto& list = by_problem[p];
     if (list.empty()) continue;  // partial: a problem with no samples is not scored
@@ -214,11 +234,35 @@ nlohmann::json write_results(ResultsRequest request, const std::filesystem::path
         column.push_back(nullptr);   // partial: too few samples for this k
       }
     }
+    for (std::size_t k : curve_ks)
+      if (list.size() >= k) pass_curve[k].push_back(metrics::pass_at_k(static_cast<std::int64_t>(list.size()), correct, static_cast<std::int64_t>(k)));
     if (n > 1) {
       auto vote = metrics::majority_vote(classes[p]);
       cons.push_back(vote.winning_class >= 0 &&
                      samples[list[static_cast<std::size_t>(vote.first_sample)]].verdict.is_correct() ? 1.0 : 0.0);
       per_problem[cons_name].push_back(cons.back());
+      // cons@k below n (metrics/consensus.h: every k-subset, or a seeded sample of them).
+      std::vector<bool> class_correct;
+      for (std::size_t i = 0; i < list.size(); ++i) {
+        const int id = classes[p][i];
+        if (id < 0) continue;
+        if (class_correct.size() <= static_cast<std::size_t>(id)) class_correct.resize(static_cast<std::size_t>(id) + 1, false);
+        if (samples[list[i]].verdict.is_correct()) class_correct[static_cast<std::size_t>(id)] = true;
+      }
+      auto cons_of = [&](std::size_t k) {
+        return metrics::consensus_at_k(classes[p], class_correct, k, (static_cast<std::uint64_t>(p) << 20) ^ k);
+      };
+      for (int k : cons_ks) {
+        nlohmann::json& column = per_problem[fmt::format("cons@{}", k)];
+        if (list.size() >= static_cast<std::size_t>(k)) {
+          cons_k[k].push_back(cons_of(static_cast<std::size_t>(k)));
+          column.push_back(cons_k[k].back());
+        } else {
+          column.push_back(nullptr);
+        }
+      }
+      for (std::size_t k : curve_ks)
+        if (list.size() >= k) cons_curve[k].push_back(k == n ? cons.back() : cons_of(k));
     }
     for (const auto& label : task.info().breakdown_labels) {
       auto it = problems[p].labels.find(label);
@@ -228,7 +272,20 @@ nlohmann::json write_results(ResultsRequest request, const std::filesystem::path
   nlohmann::json metric_list = nlohmann::json::array();
   metric_list.push_back(metric_json("pass@1", 1, n, metrics::mean_with_error(pass1)));
   for (int k : ks) metric_list.push_back(metric_json(fmt::format("pass@{}", k), k, n, metrics::mean_with_error(pass_k[k])));
+  for (int k : cons_ks) metric_list.push_back(metric_json(fmt::format("cons@{}", k), k, n, metrics::mean_with_error(cons_k[k])));
   if (n > 1) metric_list.push_back(metric_json(cons_name, static_cast<int>(n), n, metrics::mean_with_error(cons)));
+  // pass@k and cons@k against k, for plots (report --format html); not gated.
+  auto curve_json = [&](std::map<std::size_t, std::vector<double>>& curve) {
+    nlohmann::json points = nlohmann::json::array();
+    for (std::size_t k : curve_ks) {
+      if (curve[k].empty()) continue;
+      auto m = metrics::mean_with_error(curve[k]);
+      points.push_back({{"k", k}, {"value", m.mean}, {"stderr", m.standard_error}, {"problems", m.count}});
+    }
+    return points;
+  };
+  nlohmann::json curves = {{"pass@k", curve_json(pass_curve)}};
+  if (n > 1) curves["cons@k"] = curve_json(cons_curve);
   nlohmann::json breakdowns = nlohmann::json::object();
   for (const auto& [label, groups] : breakdown)
     for (const auto& [group, scores] : groups) {
@@ -255,6 +312,7 @@ nlohmann::json write_results(ResultsRequest request, const std::filesystem::path
       {"partial", partial},
       {"metrics", metric_list},
       {"per_problem", per_problem},
+      {"curves", curves},
       {"breakdowns", breakdowns},
       {"verdict_counts", counts},
       {"timings", {{"total_s", total_seconds}, {"grading_s", grade_seconds},
@@ -295,10 +353,20 @@ nlohmann::json write_results(ResultsRequest request, const std::filesystem::path
     line["sample"] = s.sample_index;
     line["correct"] = s.verdict.is_correct();
     line["grading_ms"] = s.grading_ms;
+    // What `r1lab show` and a reader of failures need beside the verdict: the reference as this sample saw
+    // it (a choice letter after its shuffle), how generation ended, and the length.
+    const tasks::Problem& problem = problems[s.problem_index];
+    if (!problem.reference.empty() && problem.choices.empty()) line["reference"] = problem.reference;
     if (task.prompt_varies_per_sample()) {
-      auto prompt = task.prompt(problems[s.problem_index], s.sample_index, request.config);
-      if (prompt.permutation) line["permutation"] = *prompt.permutation;
+      auto prompt = task.prompt(problem, s.sample_index, request.config);
+      if (prompt.permutation) {
+        line["permutation"] = *prompt.permutation;
+        for (int shown = 0; shown < 4; ++shown)
+          if ((*prompt.permutation)[static_cast<std::size_t>(shown)] == 0) line["reference"] = std::string(1, static_cast<char>('A' + shown));
+      }
     }
+    if (!s.finish_reason.empty()) line["finish_reason"] = s.finish_reason;
+    if (s.tokens >= 0) line["tokens"] = s.tokens;
     lines += line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   }
   std::filesystem::create_directories(out_dir);

@@ -57,7 +57,11 @@ nlohmann::json run_score(const ScoreOptions& options) {
     g.verdict = std::move(graded[i].verdict);
     g.grading_ms = graded[i].milliseconds;
     g.length = all_tokens ? s.tokens : utf8_characters(s.completion);
-    if (s.finish_reason) g.truncated = *s.finish_reason == "length";
+    if (s.finish_reason) {
+      g.truncated = *s.finish_reason == "length";
+      g.finish_reason = *s.finish_reason;
+    }
+    g.tokens = s.tokens;
     request.samples.push_back(std::move(g));
   }
   request.grading_seconds = std::chrono::duration<double>(Clock::now() - grade_started).count();
@@ -67,10 +71,15 @@ nlohmann::json run_score(const ScoreOptions& options) {
   request.model = options.model.empty() ? options.samples.parent_path().filename().string() : options.model;
   if (request.model.empty()) request.model = options.samples.stem().string();
   request.pass_k = options.pass_k;
+  request.cons_k = options.cons_k;
   request.allow_partial = options.allow_partial;
   request.samples_origin = options.samples.string();
   request.partial_fix = "complete the generations, or pass --allow-partial to score what is there (reported as partial)";
-  request.source = {{"samples_file", {{"path", options.samples.string()}, {"format", set.format},
+  // The fields too, so that `r1lab show` can read the texts back.
+  request.source = {{"samples_file", {{"path", std::filesystem::absolute(options.samples).lexically_normal().string()},
+                                      {"format", set.format},
+                                      {"fields", {{"id", options.fields.id}, {"sample", options.fields.sample},
+                                                  {"completion", options.fields.completion}, {"prompt", options.fields.prompt}}},
                                       {"sha256", tasks::sha256_file(options.samples)}}}};
   request.started = started;
   request.workers = options.workers;

@@ -29,7 +29,7 @@ struct ScoreOptions {
   std::string model;                      // row name in reports; default: the samples file's folder name
   tasks::GradingConfig grading;
   bool think_policy_given = false;        // else: `none` for SkyThought files, `required` otherwise
-  std::vector<int> pass_k;                // extra k for pass@k (k <= n)
+  std::vector<int> pass_k, cons_k;        // pass@k and cons@k metrics besides pass@1 and cons@n (k <= n)
   bool allow_partial = false;
   int workers = 0;
   std::chrono::milliseconds hard_deadline{10000};

@@ -26,4 +26,31 @@ LengthStats length_stats(std::vector<double> lengths) {
   return s;
 }
 
+LengthHistogram length_histogram(const std::vector<double>& correct, const std::vector<double>& other, std::size_t bins) {
+  LengthHistogram histogram;
+  double longest = 0;
+  for (const auto* values : {&correct, &other})
+    for (double v : *values) longest = std::max(longest, v);
+  if (bins == 0 || (correct.empty() && other.empty())) return histogram;
+  // The smallest round width whose bins reach past the longest length.
+  double width = 1;
+  for (double magnitude = 1;; magnitude *= 10) {
+    bool found = false;
+    for (double step : {1.0, 2.0, 5.0})
+      if (step * magnitude * static_cast<double>(bins) > longest) {
+        width = step * magnitude;
+        found = true;
+        break;
+      }
+    if (found) break;
+  }
+  for (std::size_t i = 0; i <= bins; ++i) histogram.edges.push_back(width * static_cast<double>(i));
+  histogram.correct.assign(bins, 0);
+  histogram.other.assign(bins, 0);
+  auto bin_of = [&](double v) { return std::min(bins - 1, static_cast<std::size_t>(std::max(0.0, v) / width)); };
+  for (double v : correct) ++histogram.correct[bin_of(v)];
+  for (double v : other) ++histogram.other[bin_of(v)];
+  return histogram;
+}
+
 }  // namespace r1lab::metrics

@@ -17,6 +17,16 @@ struct LengthStats {
 
 LengthStats length_stats(std::vector<double> lengths);
 
+// Counts of correct and other answers' lengths in `bins` equal bins from 0 to a round upper edge (a bin
+// width of 1, 2 or 5 times a power of ten) that holds the longest: the response-length histogram of the
+// HTML report. A length equal to an inner edge counts in the bin above it. No lengths: no bins.
+struct LengthHistogram {
+  std::vector<double> edges;                  // bins + 1, ascending, from 0
+  std::vector<std::size_t> correct, other;    // bins each
+};
+LengthHistogram length_histogram(const std::vector<double>& correct, const std::vector<double>& other,
+                                 std::size_t bins = 20);
+
 // The q-th percentile (0..100) of sorted values, interpolated linearly; 0 for none.
 double percentile_of_sorted(const std::vector<double>& sorted, double q);
 

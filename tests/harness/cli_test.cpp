@@ -78,7 +78,7 @@ TEST_F(Cli, ComputesPassAtKAndConsensusOverSamples) {
   add("2024-I-1", 0, "204"); add("2024-I-1", 1, "204.0"); add("2024-I-1", 2, "7"); add("2024-I-1", 3, "0204");
   add("2024-I-2", 0, "1"); add("2024-I-2", 1, "2"); add("2024-I-2", 2, "2"); add("2024-I-2", 3, "3");
   auto samples = write("s.jsonl", text);
-  auto r = run("score --task aime24 --allow-partial --pass-k 2 --samples " + samples + " --out " + (dir_ / "o").string() + data());
+  auto r = run("score --task aime24 --allow-partial --pass-k 2 --cons-k 2 --samples " + samples + " --out " + (dir_ / "o").string() + data());
   ASSERT_EQ(r.exit_code, 0) << r.output;
   auto res = results("o");
   EXPECT_EQ(res["partial"], true);  // 28 problems have no samples
@@ -88,6 +88,22 @@ TEST_F(Cli, ComputesPassAtKAndConsensusOverSamples) {
   EXPECT_DOUBLE_EQ(m["pass@1"], (0.75 + 0.0) / 2);
   EXPECT_DOUBLE_EQ(m["pass@2"], (1.0 + 0.0) / 2);
   EXPECT_DOUBLE_EQ(m["cons@4"], (1.0 + 0.0) / 2);  // 204, 204.0, 0204 are one class
+  // cons@2 over the 6 pairs of problem 1 (classes 204, 204, 7, 204): only the pair (7, 204) votes 7,
+  // since a tie goes to the earlier sample.
+  EXPECT_DOUBLE_EQ(m["cons@2"], (5.0 / 6.0 + 0.0) / 2);
+  // Curves at k = 1, 2, 4 for plots.
+  std::vector<double> pass_curve, cons_curve;
+  for (const auto& point : res["curves"]["pass@k"]) pass_curve.push_back(point["value"]);
+  for (const auto& point : res["curves"]["cons@k"]) cons_curve.push_back(point["value"]);
+  EXPECT_EQ(pass_curve, (std::vector<double>{0.375, 0.5, 0.5}));
+  ASSERT_EQ(cons_curve.size(), 3u);
+  EXPECT_DOUBLE_EQ(cons_curve[0], 0.375);
+  EXPECT_DOUBLE_EQ(cons_curve[1], 5.0 / 12.0);
+  EXPECT_DOUBLE_EQ(cons_curve[2], 0.5);
+  EXPECT_EQ(res["curves"]["pass@k"][2]["k"], 4);
+  r = run("score --task aime24 --allow-partial --cons-k 5 --samples " + samples + " --out " + (dir_ / "o5").string() + data());
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_FALSE(fs::exists(dir_ / "o5" / "results.json"));
 }
 
 TEST_F(Cli, ResponseLengthsForCorrectAndOtherAnswersInTokensOrCharacters) {
@@ -113,6 +129,29 @@ TEST_F(Cli, ResponseLengthsForCorrectAndOtherAnswersInTokensOrCharacters) {
   EXPECT_EQ(lengths["no_answer_rate"], 0.25);
   EXPECT_NE(r.output.find("length (tokens): mean 250, median 250, p90 370, max 400; mean correct 150, other 350; truncated 25.0%; no answer 25.0%"),
             std::string::npos) << r.output;
+  // 20 bins of 50 tokens hold lengths up to 400 (longest 400 sits in bin 8).
+  EXPECT_EQ(lengths["histogram"]["edges"].size(), 21u);
+  EXPECT_EQ(lengths["histogram"]["edges"][1], 50.0);
+  EXPECT_EQ(lengths["histogram"]["other"][8], 1);
+  // verdicts.jsonl says what a reader of failures needs; `r1lab show` prints them with the texts.
+  std::ifstream verdicts(dir_ / "t" / "verdicts.jsonl");
+  std::string last;
+  for (std::string line; std::getline(verdicts, line);) last = line;
+  auto cut = nlohmann::json::parse(last);
+  EXPECT_EQ(cut["reference"], "204");
+  EXPECT_EQ(cut["finish_reason"], "length");
+  EXPECT_EQ(cut["tokens"], 400);
+  auto shown = run("show " + (dir_ / "t").string() + " --wrong" + data());
+  ASSERT_EQ(shown.exit_code, 0) << shown.output;
+  EXPECT_NE(shown.output.find("=== aime24 2024-I-1 sample 2: wrong (extracted \"7\", reference \"204\", 300 tokens, finish stop"),
+            std::string::npos) << shown.output;
+  EXPECT_NE(shown.output.find("<think>c</think> \\boxed{7}"), std::string::npos) << shown.output;
+  EXPECT_NE(shown.output.find("sample 3: unfinished"), std::string::npos) << shown.output;
+  EXPECT_EQ(shown.output.find("sample 0:"), std::string::npos) << "--wrong shows only the samples that are not correct";
+  shown = run("show " + (dir_ / "t").string() + " --id 2024-I-1 --limit 1 --max-chars 8" + data());
+  EXPECT_NE(shown.output.find("sample 0: correct"), std::string::npos) << shown.output;
+  EXPECT_NE(shown.output.find("[... 20 bytes before ...]\nxed{204}"), std::string::npos) << shown.output;
+  EXPECT_EQ(shown.output.find("sample 1:"), std::string::npos) << shown.output;
   // The report shows the mean length beside the scores.
   r = run("report " + (dir_ / "t").string());
   ASSERT_EQ(r.exit_code, 0) << r.output;
@@ -196,7 +235,7 @@ TEST_F(Cli, FieldNamesCanBeMapped) {
 TEST_F(Cli, GradePrintsOneLinePerCase) {
   auto cases = write("c.jsonl", "{\"reference\": \"\\\\frac12\", \"completion\": \"\\\\boxed{0.5}\"}\n"
                                 "{\"reference\": \"3\", \"completion\": \"\\\\boxed{5^{5^{5^5}}}\"}\n");
-  auto r = run("grade --kind math --cases " + cases);
+  auto r = run("grade --kind math --think none --cases " + cases);
   ASSERT_EQ(r.exit_code, 0) << r.output;
   std::istringstream lines(r.output);
   std::string first, second;
@@ -204,6 +243,16 @@ TEST_F(Cli, GradePrintsOneLinePerCase) {
   std::getline(lines, second);
   EXPECT_EQ(nlohmann::json::parse(first)["correct"], true);
   EXPECT_EQ(nlohmann::json::parse(second)["verdict"], "timeout");
+}
+
+TEST_F(Cli, GradeDefaultsAreScoresDefaults) {
+  // score requires </think> by default; grade used to default to auto and credit this unfinished sample.
+  auto cases = write("c.jsonl", "{\"reference\": \"5\", \"completion\": \"so \\\\boxed{5}\"}\n");
+  auto r = run("grade --kind math --cases " + cases);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(nlohmann::json::parse(r.output)["verdict"], "unfinished") << r.output;
+  r = run("grade --kind math --think auto --cases " + cases);
+  EXPECT_EQ(nlohmann::json::parse(r.output)["verdict"], "correct") << r.output;
 }
 
 TEST_F(Cli, PromptsForGpqaDifferPerSample) {
@@ -346,6 +395,19 @@ TEST_F(Cli, UsageErrorsExitTwoAndOutOfRangeValuesAreRefused) {
   // One name for the length limit in every command (the old one stays an alias).
   for (const char* command : {"eval --help", "generate --help", "train grpo --help"})
     EXPECT_NE(run(command).output.find("--max-new-tokens"), std::string::npos) << command;
+  // --seed is the sampling seed; the GPQA shuffle has its own name, and --help shows defaults.
+  const std::string help = run("eval --help").output;
+  EXPECT_NE(help.find("--seed"), std::string::npos);
+  EXPECT_NE(help.find("--choice-seed"), std::string::npos);
+  EXPECT_NE(help.find("NONNEGATIVE=0.6"), std::string::npos) << "the default temperature in --help:\n" << help;
+  EXPECT_EQ(run("score --seed 3 --task aime24 --samples x --out y").exit_code, 2);
+  // A k the run cannot reach is refused before anything is generated.
+  for (const char* bad : {" --pass-k 65", " --cons-k 0"}) {   // aime24: n = 64
+    auto r = run(eval + bad + data());
+    EXPECT_EQ(r.exit_code, 2) << bad << ": " << r.output;
+    EXPECT_NE(r.output.find("each k must be between 1 and n"), std::string::npos) << r.output;
+    EXPECT_FALSE(fs::exists(dir_ / "run")) << bad;
+  }
 }
 
 TEST_F(Cli, DataAndTasksCommands) {
@@ -374,7 +436,9 @@ TEST_F(Cli, RunCodePrintsTheResultAndTheVerdict) {
   auto out = nlohmann::json::parse(r.output);
   EXPECT_EQ(out["status"], "ok");   // 42 == 42.0 as Decimals
   EXPECT_EQ(out["run"]["stdout"], "42\n");
-  auto tokens = nlohmann::json::parse(run("run-code " + program + " --stdin " + input + " --expected " + expected + " --compare tokens").output);
+  auto wrong = run("run-code " + program + " --stdin " + input + " --expected " + expected + " --compare tokens");
+  EXPECT_EQ(wrong.exit_code, 1) << "a verdict other than ok exits 1";
+  auto tokens = nlohmann::json::parse(wrong.output);
   EXPECT_EQ(tokens["status"], "wrong_answer");
   // A testlib-style checker (exit 0 accepted, 1 wrong answer): accepts any even number here.
   std::string checker = write("checker.py", "#!/usr/bin/python3\nimport sys\nvalue = int(open(sys.argv[2]).read())\n"

@@ -5,6 +5,7 @@
 
 namespace {
 
+using r1lab::metrics::length_histogram;
 using r1lab::metrics::length_stats;
 
 TEST(LengthStats, PercentilesInterpolateLikeNumpy) {
@@ -28,6 +29,26 @@ TEST(LengthStats, OneValueAndNone) {
   auto none = length_stats({});
   EXPECT_EQ(none.count, 0u);
   EXPECT_DOUBLE_EQ(none.max, 0);
+}
+
+TEST(LengthHistogram, RoundBinsThatHoldTheLongest) {
+  // Longest 3,900 over 20 bins: widths 100 and 195 would not be round; 200 is (edges 0..4,000).
+  auto h = length_histogram({100, 199, 200, 3900}, {0, 4000 - 1, 250}, 20);
+  ASSERT_EQ(h.edges.size(), 21u);
+  EXPECT_DOUBLE_EQ(h.edges[1], 200);
+  EXPECT_DOUBLE_EQ(h.edges.back(), 4000);
+  EXPECT_EQ(h.correct[0], 2u);    // 100, 199
+  EXPECT_EQ(h.correct[1], 1u);    // 200 is an inner edge: the bin above
+  EXPECT_EQ(h.correct[19], 1u);   // 3,900
+  EXPECT_EQ(h.other[0], 1u);
+  EXPECT_EQ(h.other[1], 1u);
+  EXPECT_EQ(h.other[19], 1u);
+  // A longest length exactly on a round edge must fit inside: 20 bins of 50 would end at 1,000, so the
+  // width is 100 and 1,000 lands in bin 10.
+  auto edge = length_histogram({1000}, {}, 20);
+  EXPECT_DOUBLE_EQ(edge.edges.back(), 2000);
+  EXPECT_EQ(edge.correct[10], 1u);
+  EXPECT_TRUE(length_histogram({}, {}, 20).edges.empty());
 }
 
 }  // namespace

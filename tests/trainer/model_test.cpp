@@ -362,6 +362,36 @@ TEST(BuiltinBackend, EvalRunsEndToEndWithoutAServer) {
   std::ifstream error_text(errors);
   std::string message((std::istreambuf_iterator<char>(error_text)), {});
   EXPECT_NE(message.find("dtype"), std::string::npos) << message;
+  // The folder is the identity however its path is written: "dir/." resumes (nothing left to do).
+  EXPECT_EQ(run({R1LAB_BINARY, "eval", "--backend", "builtin", "--model", (dir / ".").string(), "--task", "math500", "--limit", "3",
+                 "-n", "2", "--max-tokens", "12", "--out", out.string(), "--progress", "none", "--data-dir", R1LAB_SHARED_DATA},
+                (kWork / "eval_resume_path.txt").string()),
+            0);
+  // Weights overwritten in place (one byte of a tensor) make another model: the resume is refused.
+  fs::path copy = kWork / "eval_model_copy";
+  fs::remove_all(copy);
+  fs::copy(dir, copy, fs::copy_options::recursive);
+  fs::path copy_out = kWork / "eval_run_copy";
+  fs::remove_all(copy_out);
+  std::vector<std::string> on_copy = {R1LAB_BINARY, "eval", "--backend", "builtin", "--model", copy.string(), "--task", "math500",
+                                      "--limit", "1", "-n", "1", "--max-tokens", "4", "--out", copy_out.string(), "--progress", "none",
+                                      "--data-dir", R1LAB_SHARED_DATA};
+  ASSERT_EQ(run(on_copy, (kWork / "eval_copy.txt").string()), 0);
+  {
+    std::fstream weights(copy / "model.safetensors", std::ios::in | std::ios::out | std::ios::binary);
+    weights.seekg(-1, std::ios::end);
+    char last = 0;
+    weights.read(&last, 1);
+    weights.seekp(-1, std::ios::end);
+    last = static_cast<char>(last ^ 0x01);
+    weights.write(&last, 1);
+  }
+  fs::path refused = kWork / "eval_copy_refused.txt";
+  r1lab::testing::ChildProcess changed(on_copy, refused.string(), "/dev/null");
+  EXPECT_EQ(changed.wait(), 2);
+  std::ifstream refused_text(refused);
+  std::string why((std::istreambuf_iterator<char>(refused_text)), {});
+  EXPECT_NE(why.find("model_sha256"), std::string::npos) << why;
 }
 
 TEST(Engine, RunsInBfloat16) {
