@@ -135,6 +135,29 @@ TEST_F(Eval, GeneratesStoresGradesAndScoresLikeOfflineScoring) {
   EXPECT_LT(correct, 35);
   EXPECT_EQ(results(out / "aime24")["samples"], 40);
   EXPECT_EQ(stored_samples(out, "math500").size(), 40u);
+  // n = 4 per request: the server's usage covers the request, so lengths are characters, labelled so...
+  EXPECT_EQ(math["response_lengths"]["unit"], "characters");
+  // ...unless a tokenizer counts each completion (the Qwen3 tokenizer.json from the data folder).
+  const std::string tokenizer = std::string(R1LAB_SHARED_DATA) + "/tokenizers/qwen3_tokenizer_npm";
+  auto counted = dir_ / "counted";
+  r = eval(url, counted.string(), {"--task", "math500", "--limit", "3", "-n", "2", "--tokenizer", tokenizer});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  auto lengths = results(counted / "math500")["response_lengths"];
+  EXPECT_EQ(lengths["unit"], "tokens");
+  EXPECT_NE(lengths["counted_by"].get<std::string>().find("tokenizer"), std::string::npos) << lengths.dump();
+  {
+    // Each count is the tokenizer's: r1lab tokenize over the same text gives as many ids.
+    std::ifstream verdicts(counted / "math500" / "verdicts.jsonl");
+    std::string first;
+    std::getline(verdicts, first);
+    auto line = nlohmann::json::parse(first);
+    auto texts = stored_samples(counted, "math500");
+    auto text = texts.at({line["id"].get<std::string>(), line["sample"].get<long>()});
+    std::ofstream(dir_ / "text.txt") << text;
+    auto ids = r1lab({"/bin/sh", "-c", std::string(R1LAB_BINARY) + " tokenize --tokenizer " + tokenizer + " < " + (dir_ / "text.txt").string()});
+    ASSERT_EQ(ids.exit_code, 0) << ids.output;
+    EXPECT_EQ(line["tokens"].get<std::int64_t>(), static_cast<std::int64_t>(nlohmann::json::parse(ids.output).size())) << ids.output;
+  }
 
   // export -> score gives the same verdicts and metrics.
   r = r1lab({R1LAB_BINARY, "export", out.string()});
