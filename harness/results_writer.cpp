@@ -132,7 +132,8 @@ nlohmann::json response_lengths(const ResultsRequest& request, std::size_t probl
                         {"no_answer_rate", static_cast<double>(no_answer) / n}};
   if (lengths_known && !all.empty()) {
     auto histogram = metrics::length_histogram(correct, other);
-    out["histogram"] = {{"edges", histogram.edges}, {"correct", histogram.correct}, {"other", histogram.other}};
+    out["histogram"] = {{"edges", histogram.edges}, {"correct", histogram.correct}, {"other", histogram.other},
+                        {"beyond_last_edge", histogram.beyond_last_edge}};
   }
   return out;
 }

@@ -90,6 +90,7 @@ struct GrpoOptions {
   std::int64_t max_draws = 3;          // dynamic sampling: at most this many draws of --prompts-per-step per step
   bool mask_truncated = false;         // overlong filtering: samples cut at --max-new-tokens are not in the loss
   std::int64_t micro_batch_tokens = 8192;
+  bool shared_prompt = true;           // the training forward computes a group's prompt once (trainer/grpo_batches.h)
   // The optimizer.
   double lr = 1e-6;
   std::string lr_schedule = "constant";
@@ -222,6 +223,7 @@ void visit_fields(Options& o, Visitor&& field) {
   field("max-draws", o.max_draws, "With --dynamic-sampling: at most this many draws of --prompts-per-step prompts per step", R::identity);
   field("mask-truncated", o.mask_truncated, "Overlong filtering: completions cut at --max-new-tokens are left out of the loss", R::identity);
   field("micro-batch-tokens", o.micro_batch_tokens, "Most tokens (prompt + completion) in one forward/backward pass", R::identity);
+  field("shared-prompt", o.shared_prompt, "Compute each group's prompt once in the training forward, its completions attending to one copy (--no-shared-prompt: every sequence whole)", R::identity);
   visit_optimizer_fields(o, field);
   visit_device_fields(o, field);
   field("grading-workers", o.grading_workers, "Grading worker processes (0: every core)", R::operational);

@@ -28,10 +28,11 @@ LengthStats length_stats(std::vector<double> lengths) {
 
 LengthHistogram length_histogram(const std::vector<double>& correct, const std::vector<double>& other, std::size_t bins) {
   LengthHistogram histogram;
-  double longest = 0;
-  for (const auto* values : {&correct, &other})
-    for (double v : *values) longest = std::max(longest, v);
   if (bins == 0 || (correct.empty() && other.empty())) return histogram;
+  std::vector<double> all(correct);
+  all.insert(all.end(), other.begin(), other.end());
+  std::sort(all.begin(), all.end());
+  const double longest = percentile_of_sorted(all, 99);
   // The smallest round width whose bins reach past the longest length.
   double width = 1;
   for (double magnitude = 1;; magnitude *= 10) {
@@ -50,6 +51,7 @@ LengthHistogram length_histogram(const std::vector<double>& correct, const std::
   auto bin_of = [&](double v) { return std::min(bins - 1, static_cast<std::size_t>(std::max(0.0, v) / width)); };
   for (double v : correct) ++histogram.correct[bin_of(v)];
   for (double v : other) ++histogram.other[bin_of(v)];
+  histogram.beyond_last_edge = static_cast<std::size_t>(all.end() - std::upper_bound(all.begin(), all.end(), histogram.edges.back()));
   return histogram;
 }
 

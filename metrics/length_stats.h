@@ -18,11 +18,14 @@ struct LengthStats {
 LengthStats length_stats(std::vector<double> lengths);
 
 // Counts of correct and other answers' lengths in `bins` equal bins from 0 to a round upper edge (a bin
-// width of 1, 2 or 5 times a power of ten) that holds the longest: the response-length histogram of the
-// HTML report. A length equal to an inner edge counts in the bin above it. No lengths: no bins.
+// width of 1, 2 or 5 times a power of ten) past the 99th percentile of all lengths: the response-length
+// histogram of the HTML report. One runaway answer (43k characters among answers of 1k) would otherwise
+// squeeze every other into the first bin; the few past the last edge are counted in the last bin and
+// reported apart. A length equal to an inner edge counts in the bin above it. No lengths: no bins.
 struct LengthHistogram {
   std::vector<double> edges;                  // bins + 1, ascending, from 0
   std::vector<std::size_t> correct, other;    // bins each
+  std::size_t beyond_last_edge = 0;           // lengths past edges.back(), counted in the last bin
 };
 LengthHistogram length_histogram(const std::vector<double>& correct, const std::vector<double>& other,
                                  std::size_t bins = 20);

@@ -182,10 +182,11 @@ std::string render_gate(const GateDecision& decision, const GateOptions& options
              "<th>current</th><th>drop</th><th>noise</th><th>comparison</th><th>verdict</th></tr></thead>\n<tbody>\n";
       for (const auto& line : decision.lines)
         out += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.2f}</td><td>{}</td><td>{}</td><td>{}</td>"
-                           "<td>{}</td><td>{}</td></tr>\n",
+                           "<td>{}</td><td{}>{}</td></tr>\n",
                            html_escape(line.task), html_escape(line.metric), html_escape(line.baseline_run),
                            html_escape(line.current_run), line.baseline, number(line, line.current), number(line, line.drop),
-                           number(line, line.noise), html_escape(line.comparison), status(line));
+                           number(line, line.noise), html_escape(line.comparison), line.failed ? " class=\"failed\"" : "",
+                           status(line));
       out += "</tbody>\n</table>\n";
       for (const auto& run : decision.ungated) out += "<p>not gated (no baseline of its task): " + html_escape(run) + "</p>\n";
       out += "<p><strong>" + html_escape(verdict) + "</strong></p>\n</section>\n";

@@ -320,6 +320,47 @@ DocumentLayout DocumentLayout::build(std::int64_t rows, std::int64_t columns, co
   return layout;
 }
 
+DocumentLayout DocumentLayout::build_shared_prefix(std::int64_t columns, const std::vector<SharedPrefixRow>& rows,
+                                                   at::Device device) {
+  DocumentLayout layout;
+  layout.rows = layout.documents = static_cast<std::int64_t>(rows.size());
+  layout.columns = layout.longest = columns;
+  layout.rows_are_documents = true;
+  const auto C = static_cast<std::size_t>(columns);
+  std::vector<std::int64_t> positions(rows.size() * C, 0);
+  std::vector<std::uint8_t> mask(rows.size() * C * C, 0);
+  for (std::size_t r = 0; r < rows.size(); ++r) {
+    const SharedPrefixRow& row = rows[r];
+    std::int64_t used = row.prefix;
+    for (std::int64_t length : row.continuations) used += length;
+    if (row.prefix <= 0 || used > columns)
+      throw std::invalid_argument("shared-prefix row " + std::to_string(r) + " (" + std::to_string(used) + " tokens) does not fit " +
+                                  std::to_string(columns) + " columns");
+    std::int64_t* position = positions.data() + r * C;
+    std::uint8_t* allowed = mask.data() + r * C * C;   // allowed[query * C + key]
+    auto allow = [&](std::int64_t query, std::int64_t key) { allowed[static_cast<std::size_t>(query) * C + static_cast<std::size_t>(key)] = 1; };
+    for (std::int64_t q = 0; q < row.prefix; ++q) {
+      position[q] = q;
+      for (std::int64_t k = 0; k <= q; ++k) allow(q, k);
+    }
+    std::int64_t start = row.prefix;
+    for (std::int64_t length : row.continuations) {
+      for (std::int64_t j = 0; j < length; ++j) {
+        const std::int64_t q = start + j;
+        position[q] = row.prefix + j;
+        for (std::int64_t k = 0; k < row.prefix; ++k) allow(q, k);
+        for (std::int64_t k = start; k <= q; ++k) allow(q, k);
+      }
+      start += length;
+    }
+    for (std::int64_t q = used; q < columns; ++q) allow(q, q);   // padding: a softmax over one key, never NaN
+  }
+  auto on = [&](at::Tensor t) { return t.to(device); };
+  layout.positions = on(at::tensor(positions, at::kLong).view({layout.rows, columns}));
+  layout.attention_mask = on(at::tensor(mask, at::kByte).view({layout.rows, 1, columns, columns}).to(at::kBool));
+  return layout;
+}
+
 void CausalLM::attach_gradients(const at::Tensor& flat_grad) {
   if (flat_grad.numel() != flat_.numel() || flat_grad.scalar_type() != flat_.scalar_type() || flat_grad.device() != flat_.device()) {
     throw std::invalid_argument("attach_gradients: the gradient buffer must match the parameters' size, dtype and device");
@@ -332,6 +373,7 @@ void CausalLM::attach_gradients(const at::Tensor& flat_grad) {
 }
 
 std::pair<at::Tensor, at::Tensor> CausalLM::rope_for_layout(const DocumentLayout& layout) const {
+  if (layout.positions.defined()) return rope_cos_sin(layout.positions, flat_.scalar_type());   // (documents, 1, longest, head_dim)
   at::Tensor positions = at::arange(layout.longest, at::TensorOptions().dtype(at::kLong).device(flat_.device())).unsqueeze(0);
   return rope_cos_sin(positions, flat_.scalar_type());   // (1, 1, longest, head_dim)
 }
@@ -348,8 +390,10 @@ at::Tensor CausalLM::decoder_layer(std::size_t layer, const at::Tensor& x, const
   at::Tensor q = qkv.narrow(-1, 0, q_out).view({Docs, Len, c.num_heads, c.head_dim}).transpose(1, 2);
   at::Tensor k = qkv.narrow(-1, q_out, kv_out).view({Docs, Len, c.num_kv_heads, c.head_dim}).transpose(1, 2);
   at::Tensor v = qkv.narrow(-1, q_out + kv_out, kv_out).view({Docs, Len, c.num_kv_heads, c.head_dim}).transpose(1, 2);
-  at::Tensor attention = at::scaled_dot_product_attention(apply_rope(q, cos, sin), apply_rope(k, cos, sin), v, std::nullopt, 0.0,
-                                                          /*is_causal=*/true, std::nullopt,
+  const bool masked = layout.attention_mask.defined();
+  at::Tensor attention = at::scaled_dot_product_attention(apply_rope(q, cos, sin), apply_rope(k, cos, sin), v,
+                                                          masked ? std::optional<at::Tensor>(layout.attention_mask) : std::nullopt, 0.0,
+                                                          /*is_causal=*/!masked, std::nullopt,
                                                           /*enable_gqa=*/c.num_kv_heads != c.num_heads);
   attention = attention.transpose(1, 2).reshape({Docs * Len, q_out});
   if (!layout.rows_are_documents) attention = attention.index_select(0, layout.to_tokens);

@@ -17,6 +17,7 @@
 // - training (train_hidden_states): no cache and no mask tensor. Documents packed into rows are gathered
 //   into a (documents, longest) layout, right padded, so that causal attention (SDPA's is_causal, which
 //   its flash kernels take) stays inside each document; one document per row needs no gather at all.
+//   The exception is a row of shared-prefix continuations (GRPO's groups), which needs a mask.
 //   Decoder layers run one at a time (decoder_layer), so activation checkpointing can wrap each.
 #pragma once
 
@@ -52,15 +53,30 @@ struct KvCache {
 struct DocumentSpan {
   std::int64_t row = 0, start = 0, length = 0;
 };
+// A row that holds one prefix and several continuations of it, one after another (GRPO: a group's G
+// completions of one prompt). The prefix is computed once instead of once per continuation.
+struct SharedPrefixRow {
+  std::int64_t prefix = 0;                    // tokens
+  std::vector<std::int64_t> continuations;    // tokens of each, in row order after the prefix
+};
 struct DocumentLayout {
   std::int64_t rows = 0, columns = 0;      // the token layout
   std::int64_t documents = 0, longest = 0; // the per-document layout attention runs in
   bool rows_are_documents = false;         // one document per row from column 0: the token layout is it
   at::Tensor to_documents;   // (documents * longest) flat token index of each document slot (past the end: its first token)
   at::Tensor to_tokens;      // (rows * columns) flat document slot of each token (padding: slot 0)
+  // Set only by build_shared_prefix (else: positions 0, 1, ... and causal attention within a document):
+  at::Tensor positions;        // (documents, longest) RoPE position of each slot
+  at::Tensor attention_mask;   // (documents, 1, longest, longest) bool: which slots a query attends to
   // Throws std::invalid_argument on spans that overlap or leave the rows.
   static DocumentLayout build(std::int64_t rows, std::int64_t columns, const std::vector<DocumentSpan>& spans,
                               at::Device device);
+  // One row per SharedPrefixRow, `columns` wide (right padding). A continuation's tokens attend to the whole
+  // prefix and to their own earlier tokens, never to another continuation, and take the positions they
+  // would have after the prefix alone: each continuation's hidden states equal those of prefix +
+  // continuation run as one document (to rounding). Padding attends to itself only. The mask is dense
+  // (rows x columns^2 bytes): meant for rows of up to a few thousand tokens.
+  static DocumentLayout build_shared_prefix(std::int64_t columns, const std::vector<SharedPrefixRow>& rows, at::Device device);
 };
 
 struct LoadOptions {

@@ -8,8 +8,9 @@
 //      equal are dropped and more problems drawn, up to --max-draws draws; the first --prompts-per-step
 //      groups with differing rewards, in the global order, are kept.
 //   2. advantages per group (grpo_objective.h); the sequences prompt + completion, completion tokens in
-//      the loss (without the truncated ones under --mask-truncated), packed into micro-batches of at most
-//      --micro-batch-tokens;
+//      the loss (without the truncated ones under --mask-truncated), in micro-batches of at most
+//      --micro-batch-tokens: a group's prompt once and its completions after it (grpo_batches.h), or
+//      with --no-shared-prompt every sequence whole, packed;
 //   3. old logprobs by the training forward at the rollout temperature, with the same micro-batches
 //      (only when --updates-per-rollout > 1: with one update the old policy is the current one, and the
 //      ratio is exactly 1); reference logprobs from the frozen starting model when --beta > 0;
@@ -33,6 +34,7 @@
 #include <iostream>
 #include <optional>
 
+#include "trainer/grpo_batches.h"
 #include "trainer/grpo_objective.h"
 #include "trainer/grpo_rollouts.h"
 #include "trainer/loaded_model.h"
@@ -341,14 +343,19 @@ void run_train_grpo(const harness::GrpoOptions& o, harness::GrpoEnvironment& env
       group->sum(std::vector<double>{0, 0, 0});   // the other ranks' collective
     }
     TrainingBatch batch;
+    std::vector<PromptGroup> prompt_groups;   // the same sequences by group, for the shared-prompt forward
     if (advantages.defined()) advantages = advantages.contiguous();
     const float* advantage_of = advantages.defined() ? advantages.data_ptr<float>() : nullptr;
     std::size_t k = 0;
     for (const auto& g : groups) {
+      PromptGroup prompt_group;
       for (const auto& s : g.samples) {
         const float advantage = advantage_of ? advantage_of[k] : 0.0f;
         ++k;
         if (o.mask_truncated && s.truncated) continue;
+        if (!prompt_group.prompt) prompt_group.prompt = &s.prompt;
+        prompt_group.sequences.push_back(batch.sequences.examples.size());
+        prompt_group.completions.push_back(&s.completion);
         SftExample e;
         e.tokens = s.prompt;
         e.tokens.insert(e.tokens.end(), s.completion.begin(), s.completion.end());
@@ -358,10 +365,12 @@ void run_train_grpo(const harness::GrpoOptions& o, harness::GrpoEnvironment& env
         batch.advantages.push_back(advantage);
         batch.samples.push_back(&s);
       }
+      if (prompt_group.prompt) prompt_groups.push_back(std::move(prompt_group));
     }
     std::vector<std::size_t> order(batch.sequences.examples.size());
     for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-    auto micro_batches = make_micro_batches(batch.sequences, order, /*packing=*/true, o.micro_batch_tokens, device);
+    auto micro_batches = o.shared_prompt ? make_shared_prompt_micro_batches(prompt_groups, o.micro_batch_tokens, device)
+                                         : make_micro_batches(batch.sequences, order, /*packing=*/true, o.micro_batch_tokens, device);
     std::vector<TokenLayout> layouts;
     double my_tokens = 0;
     for (const auto& mb : micro_batches) {

@@ -24,6 +24,7 @@ struct BudgetLimits {
   long max_integer_power_bits = 200000;       // |exponent| * log2|base| of an exact power
   long max_factorial_argument = 5000;         // n! evaluated exactly up to this n
   int max_symbolic_expand_exponent = 40;      // (a+b)^n expanded only up to this n
+  long max_sum_terms = 10000;                 // terms of \sum and \prod evaluated, nested ones counted
 };
 
 class Budget {

@@ -11,7 +11,8 @@ nlohmann::json limits_json(const BudgetLimits& limits) {
           {"max_nesting_depth", limits.max_nesting_depth},
           {"max_integer_power_bits", limits.max_integer_power_bits},
           {"max_factorial_argument", limits.max_factorial_argument},
-          {"max_symbolic_expand_exponent", limits.max_symbolic_expand_exponent}};
+          {"max_symbolic_expand_exponent", limits.max_symbolic_expand_exponent},
+          {"max_sum_terms", limits.max_sum_terms}};
 }
 }  // namespace
 

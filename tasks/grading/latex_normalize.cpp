@@ -197,6 +197,26 @@ void unify_list_separators(std::string& s) {
   s = out;
 }
 
+// Whether the answer holds an inequality sign (<, >, \\le, \\ge, \\lt, \\gt).
+bool has_inequality(const std::string& s) {
+  if (s.find_first_of("<>") != std::string::npos) return true;
+  for (std::string_view command : {"\\le", "\\ge", "\\lt", "\\gt"})
+    for (std::size_t at = s.find(command); at != std::string::npos; at = s.find(command, at + 1)) {
+      std::size_t after = at + command.size();
+      if (after >= s.size() || !std::isalpha(static_cast<unsigned char>(s[after]))) return true;
+    }
+  return false;
+}
+
+// "x < -1 \\text{ or } x > 3": between inequalities "or" joins two sets (a union), it does not separate
+// two answers, so it becomes \\cup. ("and" between inequalities is left a list: an intersection is not
+// read.)
+void join_inequalities_with_or(std::string& s) {
+  if (!has_inequality(s)) return;
+  for (std::string_view word : {"\\text{or}", " or "}) replace_all(s, word, " \\cup ");
+  for (std::string_view command : {"\\lor", "\\vee"}) replace_command(s, command, " \\cup ");
+}
+
 // "3 \\pmod{7}", "3 \\pmod 7", "3 (\\bmod 7)", "3 \\mod 7" at the end: the residue is the answer.
 void drop_trailing_modulus(std::string& s) {
   for (std::string_view command : {"\\pmod", "(\\bmod", "(\\mod", "\\bmod", "\\mod"}) {
@@ -293,6 +313,7 @@ NormalizedAnswer normalize_latex(std::string_view answer) {
   replace_command(s, "\\geqslant", "\\ge");
   replace_command(s, "\\neq", "\\ne");
   replace_command(s, "\\varnothing", "\\emptyset");
+  replace_command(s, "\\colon", ":");  // 5 \colon 12 is the ratio 5:12
   replace_command(s, "\\mathbf", "\\mathrm");
   // Spacing. A negative thin space sits inside numbers ("10,\\!080"), so it disappears without a trace.
   replace_all(s, ",\\! ", ",");
@@ -351,6 +372,7 @@ NormalizedAnswer normalize_latex(std::string_view answer) {
     bool names_a_variable = left.size() == 1 && std::isalpha(static_cast<unsigned char>(left[0]));
     if (!left.empty() && !names_a_variable) s = left;
   }
+  join_inequalities_with_or(s);
   unify_list_separators(s);
   s = trim(s);
   // Trailing sentence punctuation and a leading "=".

@@ -212,7 +212,7 @@ class Parser {
   }
 
   NodePtr parse_relation() {
-    auto first = parse_expression();
+    auto first = parse_ratio();
     std::string op;
     if (!at_relation(op)) return first;
     auto node = make(NodeKind::relation);
@@ -220,6 +220,20 @@ class Parser {
     while (at_relation(op)) {
       pos_ += (op == "le" || op == "ge") && peek().kind == TokenKind::character ? 2 : 1;
       node->operators.push_back(op);
+      node->children.push_back(parse_ratio());
+    }
+    return node;
+  }
+
+  // 5:12, 1:2:3. Looser than + and - (a ratio of sums is written x+1 : 2), so "x:y = 2:3" is a relation
+  // between two ratios.
+  NodePtr parse_ratio() {
+    auto first = parse_expression();
+    if (!at_char(":")) return first;
+    auto node = make(NodeKind::ratio);
+    node->children.push_back(std::move(first));
+    while (at_char(":")) {
+      ++pos_;
       node->children.push_back(parse_expression());
     }
     return node;
@@ -572,6 +586,7 @@ class Parser {
       auto k = parse_argument();
       return make2(NodeKind::binomial, std::move(n), std::move(k));
     }
+    if (name == "sum" || name == "prod") return parse_big_operator(name == "sum" ? NodeKind::sum : NodeKind::product);
     if (name == "pi") return make(NodeKind::symbol, "pi");
     if (name == "infty" || name == "infinity") return make(NodeKind::infinity);
     if (name == "emptyset") return make(NodeKind::set);
@@ -629,6 +644,26 @@ class Parser {
     throw ParseError("unsupported command \\" + name);
   }
 
+  // \sum_{k=1}^{10} k^2 and \prod_{i=1}^{4} i, bounds in either order. The index must be named with its
+  // lower bound; the summand is the product that follows (a term), as it is typeset.
+  NodePtr parse_big_operator(NodeKind kind) {
+    const char* name = kind == NodeKind::sum ? "\\sum" : "\\prod";
+    NodePtr range, upper;
+    for (int round = 0; round < 2; ++round) {
+      if (at_char("_") && !range) { ++pos_; range = parse_argument(); }
+      if (at_char("^") && !upper) { ++pos_; upper = parse_exponent(); }
+    }
+    if (!range || !upper) throw ParseError(std::string(name) + " without both bounds");
+    if (range->kind != NodeKind::relation || range->operators != std::vector<std::string>{"="} ||
+        range->children[0]->kind != NodeKind::symbol)
+      throw ParseError(std::string(name) + " needs its index and lower bound written k=1");
+    auto node = make(kind, range->children[0]->text);
+    node->children.push_back(std::move(range->children[1]));
+    node->children.push_back(std::move(upper));
+    node->children.push_back(parse_term());
+    return node;
+  }
+
   std::vector<Token> tokens_;
   const Budget& budget_;
   std::size_t pos_ = 0;
@@ -682,6 +717,10 @@ std::string to_debug_string(const Node& node) {
         out += " " + node.operators[i] + " " + to_debug_string(*node.children[i + 1]);
       return out;
     }
+    case NodeKind::ratio: return "ratio(" + join(" : ") + ")";
+    case NodeKind::sum:
+    case NodeKind::product:
+      return std::string(node.kind == NodeKind::sum ? "sum" : "prod") + "_" + node.text + "(" + join(", ") + ")";
     case NodeKind::base_number: return node.text + "_" + to_debug_string(*node.children[0]);
     case NodeKind::text: return "text(" + node.text + ")";
   }

@@ -4,7 +4,10 @@
 // letters, + - \pm \mp, * \cdot \times / \div, implicit multiplication, powers (x^{..}, x^2, 2^10),
 // \frac{a}{b} and \frac12, \sqrt[n]{x}, \binom, factorial, |x|, \sin..\arctan, \ln, \log_b, \exp,
 // tuples and intervals ( ( [ ] ) mixed ), sets \{..\}, bare comma lists, \cup unions, matrices
-// (pmatrix/bmatrix/matrix), relations (= < > \le \ge \ne), base subscripts (204_5), \text{...}.
+// (pmatrix/bmatrix/matrix), relations (= < > \le \ge \ne), ratios (5:12, 1:2:3; looser than + and -,
+// tighter than relations), \sum and \prod with an index and both bounds (\sum_{k=1}^{10} k^2: the
+// summand is the product that follows, so \sum_{k=1}^{3} k + 1 is (1+2+3) + 1), base subscripts (204_5),
+// \text{...}.
 // Anything else is a ParseError; the grader then falls back to comparing normalised strings.
 // The parser checks the budget at every node, and limits nesting depth.
 #pragma once
@@ -44,6 +47,9 @@ enum class NodeKind {
   interval_union,
   matrix,       // rows x cols children, row-major; rows in `rows`
   relation,     // children joined by the operators in `operators` (a chain like a < x \le b)
+  ratio,        // children: the parts of a:b or a:b:c
+  sum,          // text: the index name; children: lower bound, upper bound, summand
+  product,      // as sum, for \prod
   base_number,  // text: digits, children[0]: the base as a number node (204_5)
   text,         // text: the words of a \text{...} answer
 };

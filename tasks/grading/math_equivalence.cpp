@@ -3,6 +3,7 @@
 #include <ginac/ginac.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <map>
 #include <numeric>
@@ -43,6 +44,7 @@ bool is_scalar_kind(NodeKind kind) {
   switch (kind) {
     case NodeKind::tuple: case NodeKind::set: case NodeKind::list: case NodeKind::interval_union:
     case NodeKind::matrix: case NodeKind::relation: case NodeKind::base_number: case NodeKind::text:
+    case NodeKind::ratio:
       return false;
     default:
       return true;
@@ -182,17 +184,81 @@ class Evaluator {
     return result;
   }
 
+  // Inside \sum_{k=1}^{3}, a_k is a_1, a_2, a_3 (the names a written a_1 gets). A subscript that only
+  // mentions an index (a_{k+1}, a_{2k}) is not worked out: the answer is not comparable.
+  std::string with_index_values(const std::string& name) const {
+    std::size_t underscore = name.find('_');
+    if (underscore == std::string::npos) return name;
+    std::string subscript = name.substr(underscore + 1);
+    if (auto bound = bound_indices_.find(subscript); bound != bound_indices_.end()) {
+      std::ostringstream value;
+      value << bound->second;
+      return name.substr(0, underscore + 1) + value.str();
+    }
+    for (std::size_t i = 0; i < subscript.size();) {
+      std::size_t end = i;
+      while (end < subscript.size() && std::isalpha(static_cast<unsigned char>(subscript[end]))) ++end;
+      if (end > i && bound_indices_.count(subscript.substr(i, end - i)))
+        throw ParseError("a subscript that depends on the index of a \\sum or \\prod");
+      i = end > i ? end : i + 1;
+    }
+    return name;
+  }
+
+  // \sum_{k=a}^{b} and \prod_{k=a}^{b} with integer bounds, term by term with k bound to each value (so
+  // every term meets the same budget checks as a written number). Every term evaluated, in nested sums
+  // too, counts against max_sum_terms; a sum that would exceed it is refused before it starts.
+  ex big_operator(const Node& node) {
+    const bool is_sum = node.kind == NodeKind::sum;
+    const char* name = is_sum ? "\\sum" : "\\prod";
+    ex lower = to_ex(*node.children[0]), upper = to_ex(*node.children[1]);
+    if (!GiNaC::is_a<numeric>(lower) || !GiNaC::ex_to<numeric>(lower).is_integer() || !GiNaC::is_a<numeric>(upper) ||
+        !GiNaC::ex_to<numeric>(upper).is_integer())
+      throw ParseError(std::string(name) + " with bounds that are not integers");
+    const numeric first = GiNaC::ex_to<numeric>(lower), last = GiNaC::ex_to<numeric>(upper);
+    const long limit = budget_.limits().max_sum_terms;
+    const numeric count = last < first ? numeric(0) : last - first + 1;
+    if (count > numeric(limit - sum_terms_))
+      throw BudgetExceeded(std::string(name) + " with more than " + std::to_string(limit) + " terms");
+    // Restores an outer binding of the same name (\sum_{k=1}^{3} \sum_{k=1}^{k} is legal, if unkind).
+    struct IndexScope {
+      std::map<std::string, ex>& bound;
+      std::string name;
+      std::optional<ex> outer;
+      ~IndexScope() {
+        if (outer) bound[name] = *outer;
+        else bound.erase(name);
+      }
+    } scope{bound_indices_, node.text,
+            bound_indices_.count(node.text) ? std::optional<ex>(bound_indices_.at(node.text)) : std::nullopt};
+    ex result = is_sum ? ex(0) : ex(1);
+    for (numeric k = first; k <= last; k = k + 1) {
+      budget_.check(is_sum ? "sum" : "product");
+      ++sum_terms_;
+      bound_indices_[node.text] = k;
+      ex term = to_ex(*node.children[2]);
+      result = is_sum ? result + term : result * term;
+      if (GiNaC::is_a<numeric>(result) && GiNaC::ex_to<numeric>(result).is_rational() &&
+          log2_magnitude(GiNaC::ex_to<numeric>(result)) > static_cast<double>(budget_.limits().max_integer_power_bits))
+        throw BudgetExceeded(std::string(name) + " whose exact value exceeds " +
+                             std::to_string(budget_.limits().max_integer_power_bits) + " bits");
+    }
+    return result;
+  }
+
   ex to_ex(const Node& node) {
     budget_.check("evaluation");
     switch (node.kind) {
       case NodeKind::number:
         return number(node.text);
       case NodeKind::symbol: {
+        if (auto bound = bound_indices_.find(node.text); bound != bound_indices_.end()) return bound->second;
         if (node.text == "pi") return GiNaC::Pi;
         if (node.text == "e") return GiNaC::exp(ex(1));
         if (node.text == "i") return GiNaC::I;
-        auto it = symbols_.find(node.text);
-        if (it == symbols_.end()) it = symbols_.emplace(node.text, GiNaC::symbol(node.text)).first;
+        std::string name = bound_indices_.empty() ? node.text : with_index_values(node.text);
+        auto it = symbols_.find(name);
+        if (it == symbols_.end()) it = symbols_.emplace(name, GiNaC::symbol(name)).first;
         return it->second;
       }
       case NodeKind::infinity:
@@ -246,6 +312,9 @@ class Evaluator {
       }
       case NodeKind::function:
         return function(node);
+      case NodeKind::sum:
+      case NodeKind::product:
+        return big_operator(node);
       default:
         throw ParseError("a " + to_debug_string(node) + " inside an expression");
     }
@@ -254,6 +323,8 @@ class Evaluator {
   const Budget& budget_;
   GiNaC::symbol infinity_;
   std::map<std::string, GiNaC::symbol> symbols_;
+  std::map<std::string, ex> bound_indices_;  // the index of each \sum or \prod being evaluated
+  long sum_terms_ = 0;
   unsigned sign_mask_ = 0;
   int sign_index_ = 0;
   bool saw_decimal_ = false;
@@ -275,6 +346,36 @@ bool numerically_close(const numeric& a, const numeric& b, double rel_tol) {
   return diff <= scale * numeric(rel_tol);
 }
 
+// "x = 5" (a single variable on the left) stands for its value when the other side is not an equation.
+bool is_name(const Node& node) {
+  if (node.kind == NodeKind::symbol) return true;
+  if (node.kind != NodeKind::multiply) return false;
+  for (const auto& child : node.children)
+    if (!is_name(*child)) return false;
+  return true;
+}
+
+// "(a, b) = (2, 5)" names the components of a tuple answer, "x:y = 5:12" the parts of a ratio.
+bool is_compound_of_names(const Node& node, const Node& value) {
+  if ((node.kind != NodeKind::tuple && node.kind != NodeKind::ratio) || value.kind != node.kind ||
+      node.children.size() != value.children.size())
+    return false;
+  for (const auto& child : node.children)
+    if (!is_name(*child)) return false;
+  return true;
+}
+
+bool is_assignment(const Node& node) {
+  return node.kind == NodeKind::relation && node.operators == std::vector<std::string>{"="} &&
+         node.children.size() == 2 &&
+         (is_name(*node.children[0]) || is_compound_of_names(*node.children[0], *node.children[1]));
+}
+
+const Node* strip_assignment(const Node* node, const Node* other) {
+  if (is_assignment(*node) && other->kind != NodeKind::relation) return node->children[1].get();
+  return node;
+}
+
 class Comparer {
  public:
   Comparer(const MathGradingOptions& options, const Budget& budget) : options_(options), budget_(budget), eval_(budget) {}
@@ -283,7 +384,13 @@ class Comparer {
     budget_.check("comparison");
     const Node& x = *a.node;
     const Node& y = *b.node;
+    // A named value stands for its value at any depth ("PQ = 3, RS = 8" against "3, 8"), as at the top.
+    if (is_assignment(x) && y.kind != NodeKind::relation)
+      return values_equal({x.children[1].get(), a.sign_mask, a.signs_fixed}, b);
+    if (is_assignment(y) && x.kind != NodeKind::relation)
+      return values_equal(a, {y.children[1].get(), b.sign_mask, b.signs_fixed});
     if (is_unordered(x) || is_unordered(y)) return multisets_equal(elements(a), elements(b));
+    if (x.kind == NodeKind::ratio || y.kind == NodeKind::ratio) return ratios_equal(x, y);
     if (is_scalar_kind(x.kind) && is_scalar_kind(y.kind)) {
       int signs_x = a.signs_fixed ? 0 : count_plus_minus(x), signs_y = b.signs_fixed ? 0 : count_plus_minus(y);
       if (signs_x || signs_y) return multisets_equal(elements(a), elements(b));
@@ -295,6 +402,13 @@ class Comparer {
                      (x.kind == NodeKind::tuple && y.kind == NodeKind::tuple))) {
       return ix->brackets == iy->brackets && values_equal({ix->low, a.sign_mask}, {iy->low, b.sign_mask}) &&
              values_equal({ix->high, a.sign_mask}, {iy->high, b.sign_mask});
+    }
+    // Inequalities that are not "variable op bound" as written: -x > -2, 2x + 1 \le 5, -2 \le x < 4.
+    if (x.kind == NodeKind::relation || y.kind == NodeKind::relation) {
+      auto vx = solved_interval(x), vy = solved_interval(y);
+      if (vx && vy)
+        return vx->low_closed == vy->low_closed && vx->high_closed == vy->high_closed &&
+               expressions_equal(vx->low, vy->low) && expressions_equal(vx->high, vy->high);
     }
     if (x.kind != y.kind) return false;
     switch (x.kind) {
@@ -328,6 +442,106 @@ class Comparer {
     const Node* high;
     std::string brackets;
   };
+
+  // An interval with evaluated ends; an end that is not bounded is -oo or oo, open.
+  struct ValueInterval {
+    ex low, high;
+    bool low_closed = false, high_closed = false;
+  };
+
+  // One side of an inequality solved for its variable: x < 2, or x \ge -1.
+  struct HalfLine {
+    std::string variable;
+    bool is_upper;  // x < bound (else x > bound)
+    ex bound;
+    bool closed;
+  };
+
+  // a:b equals c:d when ad = bc (10:24 is 5:12; 12:5 is not), a:b:c equals d:e:f when proportional, and a
+  // two-part ratio equals the number a/b, as in Math-Verify 0.9.0, whose parser reads ':' as division
+  // (huggingface/latex2sympy2_extended, PS.g4, rule `mp`, commit 561a9b72d0423eb0169a3be8f90466c015e74233).
+  // A ratio with a zero part (a clock time such as 9:00) only equals the same parts, one by one.
+  bool ratios_equal(const Node& x, const Node& y) {
+    const Node& ratio = x.kind == NodeKind::ratio ? x : y;
+    const Node& other = x.kind == NodeKind::ratio ? y : x;
+    if (other.kind != NodeKind::ratio) {
+      if (ratio.children.size() != 2 || !is_scalar_kind(other.kind) || count_plus_minus(other) > 0) return false;
+      ex denominator = eval_.evaluate({ratio.children[1].get(), 0});
+      if (denominator.is_zero()) return false;
+      return expressions_equal(eval_.evaluate({ratio.children[0].get(), 0}) / denominator, eval_.evaluate({&other, 0}));
+    }
+    if (x.children.size() != y.children.size()) return false;
+    std::vector<ex> xs, ys;
+    bool any_zero = false;
+    for (std::size_t i = 0; i < x.children.size(); ++i) {
+      if (!is_scalar_kind(x.children[i]->kind) || !is_scalar_kind(y.children[i]->kind)) return false;
+      xs.push_back(eval_.evaluate({x.children[i].get(), 0}));
+      ys.push_back(eval_.evaluate({y.children[i].get(), 0}));
+      any_zero = any_zero || xs.back().is_zero() || ys.back().is_zero();
+    }
+    for (std::size_t i = 0; i < xs.size(); ++i) {
+      bool equal = any_zero ? expressions_equal(xs[i], ys[i]) : expressions_equal(xs[0] * ys[i], xs[i] * ys[0]);
+      if (!equal) return false;
+    }
+    return true;
+  }
+
+  // An interval written as a 2-tuple, or as an inequality (or a chain of two) that is linear in its one
+  // variable, solved for it: -x > -2 is (-oo, 2), -2 \le x < 4 is [-2, 4). Anything else (two variables,
+  // x^2 < 4, \ne, something that does not evaluate) is not an interval here.
+  std::optional<ValueInterval> solved_interval(const Node& node) {
+    try {
+      if (node.kind == NodeKind::tuple) {
+        auto interval = interval_of(node);
+        if (!interval) return std::nullopt;
+        return ValueInterval{eval_.evaluate({interval->low, 0}), eval_.evaluate({interval->high, 0}),
+                             interval->brackets[0] == '[', interval->brackets[1] == ']'};
+      }
+      if (node.kind != NodeKind::relation || node.operators.empty() || node.operators.size() > 2) return std::nullopt;
+      std::optional<HalfLine> lower, upper;
+      for (std::size_t i = 0; i < node.operators.size(); ++i) {
+        auto half = solved_half_line(*node.children[i], node.operators[i], *node.children[i + 1]);
+        if (!half || (i > 0 && half->variable != (lower ? lower->variable : upper->variable))) return std::nullopt;
+        auto& slot = half->is_upper ? upper : lower;
+        if (slot) return std::nullopt;  // x > 1 > x - 5 bounds x twice from one side
+        slot = half;
+      }
+      ValueInterval interval{-eval_.infinity(), eval_.infinity()};
+      if (lower) {
+        interval.low = lower->bound;
+        interval.low_closed = lower->closed;
+      }
+      if (upper) {
+        interval.high = upper->bound;
+        interval.high_closed = upper->closed;
+      }
+      return interval;
+    } catch (const BudgetExceeded&) {
+      throw;
+    } catch (const std::exception&) {
+      return std::nullopt;  // an end that does not evaluate: compared no further as an interval
+    }
+  }
+
+  std::optional<HalfLine> solved_half_line(const Node& left, const std::string& op, const Node& right) {
+    if (op != "<" && op != ">" && op != "le" && op != "ge") return std::nullopt;
+    if (!is_scalar_kind(left.kind) || !is_scalar_kind(right.kind) || count_plus_minus(left) + count_plus_minus(right) > 0)
+      return std::nullopt;
+    ex difference = eval_.evaluate({&left, 0}) - eval_.evaluate({&right, 0});
+    if (eval_.skip_expand()) return std::nullopt;
+    difference = difference.expand();
+    budget_.check("solving an inequality");
+    auto names = eval_.free_symbols(difference);
+    if (names.size() != 1) return std::nullopt;
+    const GiNaC::symbol& variable = eval_.symbols().at(*names.begin());
+    if (!difference.is_polynomial(variable) || difference.degree(variable) != 1) return std::nullopt;
+    ex slope = difference.coeff(variable, 1), offset = difference.coeff(variable, 0);
+    auto slope_value = as_number(slope);
+    if (!slope_value || !slope_value->is_real() || slope_value->is_zero()) return std::nullopt;
+    // slope * x + offset < 0 is x < -offset / slope when the slope is positive, x > -offset / slope when not.
+    bool less = op == "<" || op == "le";
+    return HalfLine{*names.begin(), less == slope_value->is_positive(), -offset / slope, op == "le" || op == "ge"};
+  }
 
   static std::string strip_zeros(const std::string& digits) {
     std::size_t first = digits.find_first_not_of('0');
@@ -484,31 +698,6 @@ class Comparer {
   Evaluator eval_;
 };
 
-// "x = 5" (a single variable on the left) stands for its value when the other side is not an equation.
-bool is_name(const Node& node) {
-  if (node.kind == NodeKind::symbol) return true;
-  if (node.kind != NodeKind::multiply) return false;
-  for (const auto& child : node.children)
-    if (!is_name(*child)) return false;
-  return true;
-}
-
-// "(a, b) = (2, 5)" names the components of a tuple answer.
-bool is_tuple_of_names(const Node& node, const Node& value) {
-  if (node.kind != NodeKind::tuple || value.kind != NodeKind::tuple || node.children.size() != value.children.size()) return false;
-  for (const auto& child : node.children)
-    if (!is_name(*child)) return false;
-  return true;
-}
-
-const Node* strip_assignment(const Node* node, const Node* other) {
-  if (node->kind == NodeKind::relation && node->operators == std::vector<std::string>{"="} &&
-      node->children.size() == 2 && other->kind != NodeKind::relation &&
-      (is_name(*node->children[0]) || is_tuple_of_names(*node->children[0], *node->children[1])))
-    return node->children[1].get();
-  return node;
-}
-
 bool has_unreduced_fraction(const Node& node) {
   if (node.kind == NodeKind::divide && node.children[0]->kind == NodeKind::number &&
       node.children[1]->kind == NodeKind::number && node.children[0]->text.find('.') == std::string::npos &&
@@ -633,6 +822,14 @@ AnswerComparison compare_math_answers(std::string_view candidate, std::string_vi
     result.reason = std::string("algebra error: ") + error.what();
   }
   return result;
+}
+
+bool is_relation_answer(std::string_view answer, const Budget& budget) {
+  try {
+    return parse_latex(normalize_latex(answer).text, budget)->kind == NodeKind::relation;
+  } catch (const std::exception&) {
+    return false;
+  }
 }
 
 std::string canonical_math_answer(std::string_view answer, const Budget& budget) {

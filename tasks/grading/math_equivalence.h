@@ -6,14 +6,18 @@
 //                numeric evaluation at 50 digits (relative tolerance symbolic_rel_tol, or float_rel_tol
 //                when either side is written as a decimal); with free variables, evaluation at several
 //                points, and both sides must use the same variables
-//   x = v        an assignment is compared by its value when the other side is not an equation
+//   x = v        an assignment is compared by its value when the other side is not an equation, also
+//                inside lists (PQ = 3, RS = 8 equals 3, 8); (a, b) = (2, 5) and x:y = 5:12 name a tuple, a ratio
+//   ratios       a:b equals c:d when ad = bc, and the number a/b (as Math-Verify); a:b:c when proportional
 //   \pm          expands to the set of both values
 //   tuples       ordered, same brackets; an interval is a 2-tuple whose brackets give its openness
 //   sets, lists  unordered (multisets); several boxes joined by "and" are a list
 //   unions       of intervals, unordered
 //   matrices     same shape, equal entries
 //   equations    equal when (l1 - r1) / (l2 - r2) is a non-zero constant
-//   inequalities a chain in one variable becomes an interval (x > 2 equals (2, \infty))
+//   inequalities one inequality, or a chain of two, linear in one variable becomes an interval (x > 2 and
+//                -x < -2 equal (2, \infty)); "or" between inequalities is a union
+//   \sum \prod   with integer bounds, evaluated term by term (at most max_sum_terms terms)
 //   base numbers 204_5 equals 204_{5}, never its decimal value
 //   text         \text{...} answers compare as lower-case letters and digits (choice letters too)
 // Never hangs: the Budget bounds time, nesting, exact powers and factorials (BudgetExceeded).
@@ -35,6 +39,10 @@ struct AnswerComparison {
 // Throws BudgetExceeded when the comparison runs out of budget.
 AnswerComparison compare_math_answers(std::string_view candidate, std::string_view reference,
                                       const MathGradingOptions& options, const Budget& budget);
+
+// True when the answer is an equation or inequality (after normalising and parsing); false when it is
+// anything else or does not parse. Never throws.
+bool is_relation_answer(std::string_view answer, const Budget& budget);
 
 // A key that equal answers usually share (exact values print identically); used to group votes for
 // cons@k before the remaining groups are merged with compare_math_answers.

@@ -129,10 +129,11 @@ TEST_F(Cli, ResponseLengthsForCorrectAndOtherAnswersInTokensOrCharacters) {
   EXPECT_EQ(lengths["no_answer_rate"], 0.25);
   EXPECT_NE(r.output.find("length (tokens): mean 250, median 250, p90 370, max 400; mean correct 150, other 350; truncated 25.0%; no answer 25.0%"),
             std::string::npos) << r.output;
-  // 20 bins of 50 tokens hold lengths up to 400 (longest 400 sits in bin 8).
+  // 20 bins of 20 tokens reach 400, past the 99th percentile (397); 400 itself is in the last bin.
   EXPECT_EQ(lengths["histogram"]["edges"].size(), 21u);
-  EXPECT_EQ(lengths["histogram"]["edges"][1], 50.0);
-  EXPECT_EQ(lengths["histogram"]["other"][8], 1);
+  EXPECT_EQ(lengths["histogram"]["edges"][1], 20.0);
+  EXPECT_EQ(lengths["histogram"]["other"][19], 1);
+  EXPECT_EQ(lengths["histogram"]["beyond_last_edge"], 0);
   // verdicts.jsonl says what a reader of failures needs; `r1lab show` prints them with the texts.
   std::ifstream verdicts(dir_ / "t" / "verdicts.jsonl");
   std::string last;
@@ -502,6 +503,65 @@ TEST_F(Cli, TokenizePrintsIdsDecodesAndRendersChats) {
   r = run("tokenize --tokenizer " + dir_.string() + " < " + write("text.txt", "x"));
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.output.find((dir_ / "tokenizer.json").string()), std::string::npos) << r.output;
+}
+
+}  // namespace
+}  // namespace r1lab::harness
+
+namespace r1lab::harness {
+namespace {
+
+// `report --out FILE`: the report, in any format, goes whole into FILE (a temporary file beside it, renamed).
+TEST_F(Cli, ReportOutWritesTheWholeReportToTheFile) {
+  auto write_run = [&](const std::string& name, double pass1) {
+    nlohmann::json curve = nlohmann::json::array();
+    for (int k : {1, 2, 4}) curve.push_back({{"k", k}, {"value", pass1 + 0.05 * k}, {"stderr", 0.05}});
+    fs::create_directories(dir_ / name);
+    std::ofstream(dir_ / name / "results.json")
+        << nlohmann::json{{"model", name}, {"task", {{"name", "aime24"}, {"version", 1}}}, {"n", 4},
+                          {"metrics", {{{"name", "pass@1"}, {"k", 1}, {"n", 4}, {"value", pass1}, {"stderr", 0.01}, {"label", "pass@1"}}}},
+                          {"curves", {{"pass@k", curve}}}}.dump();
+    return (dir_ / name).string();
+  };
+  const std::string current = write_run("current", 0.5), baseline = write_run("baseline", 0.9);
+  const fs::path folder = dir_ / "out", page = folder / "report.html";
+  fs::create_directories(folder);
+  std::ofstream(page) << "an older report";
+  auto read = [](const fs::path& path) {
+    std::ifstream in(path);
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  };
+
+  auto r = run("report " + current + " --format html --out " + page.string());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(r.output.find("<html"), std::string::npos) << "the page went to standard output";
+  std::string html = read(page);
+  EXPECT_EQ(html.rfind("<!DOCTYPE html>", 0), 0u) << html.substr(0, 100);
+  EXPECT_NE(html.find("<figure class=\"plot pass-at-k\">"), std::string::npos);
+  EXPECT_EQ(html.substr(html.size() - 8), "</html>\n");
+  EXPECT_EQ(std::distance(fs::directory_iterator(folder), fs::directory_iterator()), 1) << "a temporary file was left behind";
+
+  // md and csv: the file holds exactly what standard output would; --out - is standard output.
+  for (std::string format : {"md", "csv"}) {
+    auto printed = run("report " + current + " --format " + format);
+    ASSERT_EQ(printed.exit_code, 0) << printed.output;
+    ASSERT_EQ(run("report " + current + " --format " + format + " --out " + (folder / ("r." + format)).string()).exit_code, 0);
+    EXPECT_EQ(read(folder / ("r." + format)), printed.output) << format;
+    EXPECT_EQ(run("report " + current + " --format " + format + " --out -").output, printed.output) << format;
+  }
+
+  // A failing gate still writes its page, verdict included, and exits 1.
+  r = run("report " + current + " --baseline " + baseline + " --max-drop 5 --format html --out " + page.string());
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  html = read(page);
+  EXPECT_NE(html.find("<strong>gate: FAILED"), std::string::npos);
+  EXPECT_LT(html.find("<strong>gate: FAILED"), html.find("</html>"));
+
+  // A folder that does not exist: exit 2, an error naming the path, and nothing written.
+  r = run("report " + current + " --out " + (dir_ / "missing" / "r.md").string());
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find((dir_ / "missing").string()), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(dir_ / "missing"));
 }
 
 }  // namespace

@@ -51,4 +51,15 @@ TEST(LengthHistogram, RoundBinsThatHoldTheLongest) {
   EXPECT_TRUE(length_histogram({}, {}, 20).edges.empty());
 }
 
+TEST(LengthHistogram, ARunawayAnswerDoesNotSqueezeTheRest) {
+  // 99 answers of 100 characters and one of 43,000: the bins end past the 99th percentile (529), at
+  // 1,000, and the runaway is counted in the last bin and reported apart.
+  std::vector<double> other(99, 100.0);
+  auto h = length_histogram({43000}, other, 20);
+  EXPECT_DOUBLE_EQ(h.edges.back(), 1000);
+  EXPECT_EQ(h.other[2], 99u);
+  EXPECT_EQ(h.correct[19], 1u);
+  EXPECT_EQ(h.beyond_last_edge, 1u);
+}
+
 }  // namespace

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "reports/html_report.h"
 #include "reports/paper_tables.h"
 #include "reports/regression_gate.h"
 #include "reports/results_table.h"
@@ -159,6 +160,143 @@ TEST(Table, TwoRunsOfOneModelAreTwoRowsAndDeltasNeedAnExactName) {
   EXPECT_EQ(std::count_if(named.row_names.begin(), named.row_names.end(),
                           [](const std::string& r) { return r.find("− DeepSeek-R1-Distill-Qwen-7B (paper)") != std::string::npos; }), 2);
   EXPECT_THROW(build_table(runs({result("qwen", 0.5, 0.01)}), PaperComparison{"table5", "Qwen-9000"}), std::invalid_argument);
+}
+
+
+// A results.json as `r1lab eval` writes it now: sampling, version, curves, a length histogram, breakdowns.
+nlohmann::json full_result(const std::string& model) {
+  nlohmann::json pass_curve = nlohmann::json::array(), cons_curve = nlohmann::json::array();
+  for (int k : {1, 2, 4, 8}) {
+    pass_curve.push_back({{"k", k}, {"value", 0.5 + 0.05 * k}, {"stderr", 0.02}});
+    cons_curve.push_back({{"k", k}, {"value", 0.5 + 0.02 * k}, {"stderr", 0.02}});
+  }
+  nlohmann::json edges = nlohmann::json::array(), correct = nlohmann::json::array(), other = nlohmann::json::array();
+  for (int i = 0; i <= 20; ++i) edges.push_back(500 * i);
+  for (int i = 0; i < 20; ++i) {
+    correct.push_back(i < 10 ? 10 - i : 0);
+    other.push_back(i / 2);
+  }
+  auto stats = [](double count, double mean) {
+    return nlohmann::json{{"count", count}, {"mean", mean}, {"median", mean}, {"p90", mean * 2}, {"max", mean * 3}};
+  };
+  return {{"r1lab", {{"version", "0.3.0"}, {"git_sha", "abc1234567890"}}},
+          {"created_at", "2025-01-31T09:30:12Z"},
+          {"model", model},
+          {"task", {{"name", "math500"}, {"version", 1}}},
+          {"generation", {{"temperature", 0.6}, {"top_p", 0.95}, {"max_tokens", 32768}, {"sampling_seed", 7}}},
+          {"n", 8},
+          {"problems", 500},
+          {"partial", false},
+          {"metrics", {{{"name", "pass@1"}, {"k", 1}, {"n", 8}, {"value", 0.55}, {"stderr", 0.02}, {"label", "pass@1 (n=8)"}},
+                       {{"name", "cons@8"}, {"k", 8}, {"n", 8}, {"value", 0.66}, {"stderr", 0.02}, {"label", "cons@8"}}}},
+          {"curves", {{"pass@k", pass_curve}, {"cons@k", cons_curve}}},
+          {"response_lengths", {{"unit", "tokens"}, {"all", stats(145, 2000)}, {"correct", stats(55, 1500)}, {"other", stats(90, 4000)},
+                                {"truncation_rate", 0.04}, {"no_answer_rate", 0.06},
+                                {"histogram", {{"edges", edges}, {"correct", correct}, {"other", other}}}}},
+          {"breakdowns", {{"level", {{"1", {{"pass@1", 0.9}, {"stderr", 0.03}, {"problems", 43}}},
+                                     {"5", {{"pass@1", 0.3}, {"stderr", 0.04}, {"problems", 134}}}}},
+                          {"subject", {{"Algebra", {{"pass@1", 0.7}, {"stderr", 0.03}, {"problems", 124}}}}}}}};
+}
+
+std::string page_of(const std::vector<LoadedRun>& loaded, std::optional<PaperComparison> paper = std::nullopt,
+                    std::optional<GateOutcome> gate = std::nullopt) {
+  return render_html_report({loaded, build_table(loaded, paper), paper, std::move(gate), "r1lab test"});
+}
+
+std::size_t count_of(const std::string& text, const std::string& part) {
+  std::size_t count = 0;
+  for (std::size_t at = text.find(part); at != std::string::npos; at = text.find(part, at + part.size())) ++count;
+  return count;
+}
+
+TEST(HtmlReport, IsOneWholePageThatLoadsNothing) {
+  const std::string page = page_of(runs({full_result("m1"), full_result("m2")}));
+  EXPECT_EQ(page.rfind("<!DOCTYPE html>\n<html", 0), 0u) << page.substr(0, 200);
+  EXPECT_NE(page.find("<meta charset=\"utf-8\">"), std::string::npos);
+  EXPECT_NE(page.find("<style>"), std::string::npos);
+  EXPECT_NE(page.find("<title>r1lab report: math500 (2 runs)</title>"), std::string::npos);
+  EXPECT_EQ(page.substr(page.size() - 8), "</html>\n");
+  // Self-contained: no network, no script, no external file.
+  for (const char* forbidden : {"http://", "https://", "src=", "href=", "<script", "<link", "@import", "url("})
+    EXPECT_EQ(page.find(forbidden), std::string::npos) << forbidden;
+}
+
+TEST(HtmlReport, ShowsRunDetailsTheTableWithNAndWhatPlusMinusMeans) {
+  nlohmann::json limited = full_result("m2");
+  limited["partial"] = true;
+  limited["partial_detail"] = {{"fewest_samples", 3}, {"most_samples", 8}};
+  limited["problem_limit"] = 50;
+  limited.erase("generation");
+  limited["samples_file"] = {{"path", "/data/outputs/Model-X/math500.jsonl"}, {"format", "skythought"}};
+  const std::string page = page_of(runs({full_result("m1"), limited}));
+  EXPECT_NE(page.find("2025-01-31 09:30 UTC"), std::string::npos);
+  EXPECT_NE(page.find("temperature 0.6, top_p 0.95, max_tokens 32768, seed 7"), std::string::npos);
+  EXPECT_NE(page.find("scored from …/Model-X/math500.jsonl (skythought)"), std::string::npos);
+  EXPECT_NE(page.find("0.3.0 (abc1234567)"), std::string::npos);
+  EXPECT_NE(page.find("partial: some problems have 3 of 8 samples"), std::string::npos);
+  EXPECT_NE(page.find("limited: first 50 problems only"), std::string::npos);
+  EXPECT_NE(page.find("55.0 ± 2.0<span class=\"n\">n=8</span>"), std::string::npos);   // pass@1 with its n
+  EXPECT_NE(page.find("ddof 1"), std::string::npos);
+  EXPECT_NE(page.find("one standard error"), std::string::npos);
+}
+
+TEST(HtmlReport, DrawsEachPlotKindOnlyWhenItsDataIsThere) {
+  const std::string page = page_of(runs({full_result("m1"), full_result("m2")}));
+  EXPECT_EQ(count_of(page, "<figure class=\"plot pass-at-k\">\n<svg"), 1u);              // one per task
+  EXPECT_EQ(count_of(page, "<figure class=\"plot length-histogram\">\n<svg"), 2u);       // one per run and task
+  EXPECT_EQ(count_of(page, "<figure class=\"plot breakdown\">\n<svg"), 2u);              // level and subject
+  EXPECT_EQ(count_of(page, "<svg"), 5u);
+  EXPECT_NE(page.find(">k (samples per problem, log2 scale)</text>"), std::string::npos);
+  for (const char* tick : {">1</text>", ">2</text>", ">4</text>", ">8</text>"}) EXPECT_NE(page.find(tick), std::string::npos) << tick;
+  EXPECT_NE(page.find("stroke-dasharray"), std::string::npos);                            // cons@k dashed
+
+  // A results.json from before curves and histograms (and a task without breakdowns): no chart, and it says why.
+  nlohmann::json older = full_result("m1");
+  older.erase("curves");
+  older["response_lengths"].erase("histogram");
+  older.erase("breakdowns");
+  const std::string plain = page_of(runs({older}));
+  EXPECT_EQ(plain.find("<svg"), std::string::npos);
+  EXPECT_NE(plain.find("No pass@k curves: these results.json files have no"), std::string::npos);
+  EXPECT_NE(plain.find("No response-length histogram for m1 (run0)"), std::string::npos);
+  // One sample per problem: a curve of one point is no curve.
+  nlohmann::json single = full_result("m1");
+  single["curves"] = {{"pass@k", {{{"k", 1}, {"value", 0.5}, {"stderr", 0.02}}}}};
+  const std::string one_point = page_of(runs({single}));
+  EXPECT_EQ(one_point.find("plot pass-at-k"), std::string::npos);
+  EXPECT_NE(one_point.find("needs n &gt; 1 samples per problem"), std::string::npos);
+  // A malformed histogram (edges and counts disagree) is skipped, not drawn wrong.
+  nlohmann::json malformed = full_result("m1");
+  malformed["response_lengths"]["histogram"]["edges"] = {0, 1, 2};
+  EXPECT_EQ(page_of(runs({malformed})).find("plot length-histogram"), std::string::npos);
+}
+
+TEST(HtmlReport, EscapesEveryTextFromARun) {
+  nlohmann::json hostile = full_result("<script>alert(1)</script>");
+  hostile["breakdowns"]["subject"]["<b>x</b>"] = {{"pass@1", 0.5}, {"stderr", 0.1}, {"problems", 3}};
+  const std::string page = page_of(runs({hostile}));
+  EXPECT_EQ(page.find("<script"), std::string::npos);
+  EXPECT_EQ(page.find("<b>"), std::string::npos);
+  EXPECT_NE(page.find("&lt;script&gt;alert(1)&lt;/script&gt;"), std::string::npos);
+}
+
+TEST(HtmlReport, HasThePaperRowsWithTheirNoteAndTheGateVerdict) {
+  auto loaded = runs({full_result("deepseek-ai/DeepSeek-R1-Distill-Qwen-7B")});
+  const std::string page = page_of(loaded, PaperComparison{"table5", ""});
+  EXPECT_NE(page.find("<tr class=\"paper\"><td>DeepSeek-R1-Distill-Qwen-7B (paper)</td>"), std::string::npos);
+  EXPECT_NE(page.find("<tr class=\"delta\">"), std::string::npos);
+  EXPECT_NE(page.find("lists QwQ-32B-Preview AIME pass@1 as 44.0"), std::string::npos);   // table5's note
+
+  auto base = runs({full_result("m")}), worse = runs({full_result("m")});
+  worse[0].results["metrics"][0]["value"] = 0.30;
+  GateOptions options = max_drop(1);
+  GateOutcome gate{regression_gate(base, worse, options), options};
+  ASSERT_TRUE(gate.decision.failed);
+  const std::string gated = page_of(worse, std::nullopt, gate);
+  EXPECT_NE(gated.find("<strong>gate: FAILED (1 regression, 0 missing)</strong>"), std::string::npos);
+  EXPECT_NE(gated.find("<p class=\"banner failed\">"), std::string::npos);
+  EXPECT_LT(gated.find("<section class=\"gate\">"), gated.find("</html>"));
+  EXPECT_EQ(page.find("Regression gate"), std::string::npos);   // no gate ran: none shown
 }
 
 }  // namespace

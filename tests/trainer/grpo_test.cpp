@@ -156,9 +156,11 @@ TEST(TrainGrpoDistributed, TwoGlooRanksReproduceOneRank) {
     EXPECT_EQ(a[i]["loss_tokens"], b[i]["loss_tokens"]) << "step " << i + 1;
     EXPECT_EQ(a[i]["groups_trained"], b[i]["groups_trained"]) << "step " << i + 1;
     EXPECT_EQ(a[i]["draws"], b[i]["draws"]) << "step " << i + 1;
-    // ... and the same gradient, summed in another order.
+    // ... and the same gradient, summed in another order and computed in GEMMs of other shapes (one rank's
+    // shared-prompt rows are padded to another width than each of two ranks'), so it drifts with the
+    // updates by rounding: 2.5e-6 relative at step 4 (after 6 updates) measured.
     const double g = a[i]["grad_norm"].get<double>();
-    EXPECT_NEAR(b[i]["grad_norm"].get<double>(), g, 1e-6 * std::max(1.0, g)) << "step " << i + 1;
+    EXPECT_NEAR(b[i]["grad_norm"].get<double>(), g, 1e-5 * std::max(1.0, g)) << "step " << i + 1;
   }
   EXPECT_LT(weights_difference(one / "final", two / "final"), 5e-5);
 }

@@ -10,6 +10,7 @@
 #include "tokenizer/bpe_tokenizer.h"
 #include "trainer/causal_lm.h"
 #include "trainer/engine.h"
+#include "trainer/grpo_batches.h"
 #include "trainer/losses.h"
 
 namespace r1lab::trainer {
@@ -78,6 +79,85 @@ TEST_P(RolloutLogprobs, EngineEqualsTheTrainingForwardAtTheRolloutTemperature) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Families, RolloutLogprobs, ::testing::Values("qwen2", "llama"));
+
+// GRPO's training forward computes a group's prompt once, its completions attending to that one copy
+// (trainer/grpo_batches.h). It must give the logprobs and the gradient of whole sequences packed one after
+// another, and the engine's, however the groups are split into rows and micro-batches.
+TEST(SharedPromptForward, EqualsWholeSequencesInLogprobsAndGradient) {
+  const auto& dir = tiny_model("qwen2");
+  auto model = CausalLM::load(dir);
+  auto tokenizer = tokenizer::BpeTokenizer::load(dir);
+  // Two groups: 4 samples of one prompt, 3 of another, of different lengths.
+  const std::vector<std::vector<std::int64_t>> prompts = {{3838, 374, 220, 17, 10, 17, 30}, {40, 1079, 264, 1614, 13, 3555, 374, 220, 18}};
+  std::vector<GenerationSpec> specs;
+  for (std::size_t g = 0; g < 2; ++g)
+    for (std::uint64_t s = 0; s < (g == 0 ? 4u : 3u); ++s) {
+      GenerationSpec spec;
+      spec.prompt = prompts[g];
+      spec.sampling = {1.0, 1.0, 0, 10 * g + s};
+      spec.max_new_tokens = 5 + static_cast<std::int64_t>(s) * 3;
+      spec.ignore_eos = true;
+      specs.push_back(spec);
+    }
+  auto rollouts = Engine(*model, *tokenizer).generate(specs);
+  SftDataset whole;
+  std::vector<PromptGroup> groups(2);
+  std::vector<std::vector<std::int64_t>> completions;
+  for (const auto& r : rollouts) completions.push_back(r.tokens);
+  for (std::size_t i = 0; i < specs.size(); ++i) {
+    SftExample e;
+    e.tokens = specs[i].prompt;
+    e.tokens.insert(e.tokens.end(), completions[i].begin(), completions[i].end());
+    e.target.assign(specs[i].prompt.size(), 0);
+    e.target.resize(e.tokens.size(), 1);
+    whole.examples.push_back(e);
+    PromptGroup& group = groups[i < 4 ? 0 : 1];
+    group.prompt = &prompts[i < 4 ? 0 : 1];
+    group.sequences.push_back(i);
+    group.completions.push_back(&completions[i]);
+  }
+  std::vector<std::size_t> order(specs.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+
+  // Logprobs of every completion token (sequence order) and the gradient of their sum.
+  auto logprobs_and_gradient = [&](const std::vector<MicroBatch>& batches) {
+    at::Tensor gradient = at::zeros_like(model->flat_parameters());
+    model->attach_gradients(gradient);
+    std::vector<at::Tensor> per_sequence(specs.size());
+    for (const auto& mb : batches) {
+      at::Tensor hidden = model->train_hidden_states(mb.ids, mb.layout).view({-1, model->config().hidden_size});
+      at::Tensor logp = token_logprobs(model->lm_logits(hidden.index_select(0, mb.predict_from)), mb.targets, 1.0);
+      logp.sum().backward();
+      std::int64_t offset = 0;
+      for (std::size_t e : mb.examples) {
+        const auto n = static_cast<std::int64_t>(completions[e].size());
+        per_sequence[e] = logp.detach().narrow(0, offset, n);
+        offset += n;
+      }
+    }
+    return std::pair{at::cat(per_sequence), gradient.clone()};
+  };
+  auto [reference_logp, reference_grad] = logprobs_and_gradient(make_micro_batches(whole, order, true, 4096, at::kCPU));
+  // One micro-batch of two rows; then rows split (a budget of 22 tokens fits a prompt and one or two
+  // completions) into several micro-batches.
+  for (std::int64_t budget : {4096, 22}) {
+    auto batches = make_shared_prompt_micro_batches(groups, budget, at::kCPU);
+    if (budget == 4096) {
+      ASSERT_EQ(batches.size(), 1u);
+      EXPECT_EQ(batches[0].layout.rows, 2);
+    } else {
+      EXPECT_GT(batches.size(), 2u);
+    }
+    auto [logp, grad] = logprobs_and_gradient(batches);
+    EXPECT_LT((logp - reference_logp).abs().max().item<double>(), 1e-5) << "budget " << budget;
+    EXPECT_LT(((grad - reference_grad).norm() / reference_grad.norm()).item<double>(), 1e-5) << "budget " << budget;
+    std::vector<float> engine;
+    for (const auto& r : rollouts) engine.insert(engine.end(), r.sampling_logprobs.begin(), r.sampling_logprobs.end());
+    EXPECT_LT((logp - at::tensor(engine)).abs().max().item<double>(), 1e-4) << "budget " << budget;
+  }
+  // The prompt is computed once per row: 2 rows of 7 + 9 prompt tokens instead of 4 x 7 + 3 x 9.
+  EXPECT_LT(make_shared_prompt_micro_batches(groups, 4096, at::kCPU)[0].tokens, make_micro_batches(whole, order, true, 4096, at::kCPU)[0].tokens);
+}
 
 }  // namespace
 }  // namespace r1lab::trainer
