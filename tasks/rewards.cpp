@@ -8,6 +8,12 @@
 
 namespace r1lab::tasks {
 
+Language language_from_name(const std::string& name) {
+  if (name == "en") return Language::en;
+  if (name == "zh") return Language::zh;
+  throw std::invalid_argument("unknown language '" + name + "'; use en or zh");
+}
+
 FormatRule format_rule_from_name(const std::string& name) {
   if (name == "think-answer") return FormatRule::think_answer;
   if (name == "think") return FormatRule::think;
@@ -54,6 +60,66 @@ double format_reward(std::string_view completion, FormatRule rule, bool prompt_o
   return trim(inner).empty() ? 0 : 1;
 }
 
+namespace {
+
+enum class Script { none, latin, han, other };
+
+// The next code point of UTF-8 text (a malformed byte is taken as itself, a non-letter).
+char32_t next_code_point(std::string_view text, std::size_t& at) {
+  const auto lead = static_cast<unsigned char>(text[at]);
+  const int length = lead < 0x80 ? 1 : (lead >> 5) == 0x6 ? 2 : (lead >> 4) == 0xE ? 3 : (lead >> 3) == 0x1E ? 4 : 1;
+  if (length == 1 || at + static_cast<std::size_t>(length) > text.size()) {
+    ++at;
+    return lead < 0x80 ? lead : 0xFFFD;
+  }
+  char32_t cp = lead & (0x7F >> length);
+  for (int i = 1; i < length; ++i) cp = (cp << 6) | (static_cast<unsigned char>(text[at + static_cast<std::size_t>(i)]) & 0x3F);
+  at += static_cast<std::size_t>(length);
+  return cp;
+}
+
+// Letters by script, by code-point block: Latin (ASCII, Latin-1 and Latin Extended letters), Han (CJK
+// ideographs), and the letters of other scripts (Greek, Cyrillic, Arabic, kana, Hangul, ...). Digits,
+// punctuation, spaces, symbols and the punctuation blocks are no script.
+Script script_of(char32_t c) {
+  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return Script::latin;
+  if (c < 0xC0 || c == 0xD7 || c == 0xF7) return Script::none;
+  if (c <= 0x24F || (c >= 0x1E00 && c <= 0x1EFF)) return Script::latin;
+  if ((c >= 0x4E00 && c <= 0x9FFF) || (c >= 0x3400 && c <= 0x4DBF) || (c >= 0xF900 && c <= 0xFAFF) ||
+      (c >= 0x20000 && c <= 0x2FA1F))
+    return Script::han;
+  const bool punctuation_or_symbol = (c >= 0x2000 && c <= 0x2BFF) || (c >= 0x3000 && c <= 0x303F) ||
+                                     (c >= 0xFE30 && c <= 0xFE4F) || (c >= 0xFF00 && c <= 0xFF20) ||
+                                     (c >= 0xFF3B && c <= 0xFF40) || (c >= 0xFF5B && c <= 0xFF65) ||
+                                     (c >= 0x1F000 && c <= 0x1FAFF) || c == 0xFFFD;
+  return punctuation_or_symbol ? Script::none : Script::other;
+}
+
+}  // namespace
+
+double language_consistency(std::string_view completion, Language target) {
+  const std::size_t think_end = completion.rfind(kThinkClose);
+  const std::string_view reasoning = think_end == std::string_view::npos ? completion : completion.substr(0, think_end);
+  const Script wanted = target == Language::zh ? Script::han : Script::latin;
+  std::size_t words = 0, in_target = 0;
+  Script current = Script::none;   // the script of the word being read
+  for (std::size_t at = 0; at < reasoning.size();) {
+    if (reasoning.compare(at, kThinkOpen.size(), kThinkOpen) == 0) {   // the tag is not a word of the reasoning
+      at += kThinkOpen.size();
+      current = Script::none;
+      continue;
+    }
+    const Script script = script_of(next_code_point(reasoning, at));
+    // A Han character is a word by itself; other scripts' words end where the script changes.
+    if (script != Script::none && (script == Script::han || script != current)) {
+      ++words;
+      in_target += script == wanted;
+    }
+    current = script;
+  }
+  return words == 0 ? 0.0 : static_cast<double>(in_target) / static_cast<double>(words);
+}
+
 double overlong_penalty(std::int64_t completion_tokens, std::int64_t max_new_tokens, std::int64_t buffer) {
   if (buffer <= 0 || max_new_tokens <= 0) return 0;
   const std::int64_t free_length = max_new_tokens - buffer;
@@ -68,8 +134,9 @@ Reward combine_reward(const grading::Verdict& verdict, std::string_view completi
   reward.accuracy = verdict.is_correct() ? 1 : 0;
   reward.format = format_reward(completion, settings.format, prompt_opened_think);
   reward.overlong = overlong_penalty(completion_tokens, settings.max_new_tokens, settings.overlong_buffer);
+  if (settings.language_weight != 0) reward.language = language_consistency(completion, settings.language);
   reward.total = settings.accuracy_weight * reward.accuracy + settings.format_weight * reward.format +
-                 settings.overlong_weight * reward.overlong;
+                 settings.overlong_weight * reward.overlong + settings.language_weight * reward.language;
   return reward;
 }
 

@@ -10,6 +10,13 @@
 // graded: the right answer written outside the tags earns nothing, and an empty answer tag is no answer.
 // DAPO's soft overlong penalty: 0 up to max − buffer tokens, then falling linearly to −1 at max, −1 for a
 // completion cut at max new tokens.
+// The R1 paper's language-consistency reward: the share of the reasoning's words that are in the target
+// language, against the language mixing RL brings into chains of thought. A word is a run of letters of
+// one script; each Han character counts as a word (Chinese has no spaces); digits, symbols and LaTeX
+// commands' backslashes are not words, but a command's letters are (\frac is a Latin word, so English
+// reasoning with formulas stays English). The target's script: Latin for en, Han for zh. The reasoning is
+// the text before the last </think> (all of it when there is none); no words at all scores 0, so empty
+// reasoning earns nothing.
 #pragma once
 
 #include <cstdint>
@@ -27,11 +34,16 @@ enum class FormatRule {
 
 FormatRule format_rule_from_name(const std::string& name);   // think-answer, think
 
+enum class Language { en, zh };
+Language language_from_name(const std::string& name);   // en, zh
+
 struct RewardSettings {
   FormatRule format = FormatRule::think_answer;
   double accuracy_weight = 1.0;
   double format_weight = 0.0;
   double overlong_weight = 0.0;
+  double language_weight = 0.0;
+  Language language = Language::en;
   std::int64_t max_new_tokens = 0;    // for the overlong penalty
   std::int64_t overlong_buffer = 0;   // DAPO's L_cache; 0 turns the penalty off
 };
@@ -40,6 +52,7 @@ struct Reward {
   double accuracy = 0;    // 1 when the graded answer is correct
   double format = 0;      // 1 when the completion has the format
   double overlong = 0;    // in [−1, 0]
+  double language = 0;    // in [0, 1]: the share of the reasoning's words in the target language
   double total = 0;       // the weighted sum
 };
 
@@ -53,6 +66,8 @@ std::string graded_text(std::string_view completion, FormatRule rule);
 double format_reward(std::string_view completion, FormatRule rule, bool prompt_opened_think);
 
 double overlong_penalty(std::int64_t completion_tokens, std::int64_t max_new_tokens, std::int64_t buffer);
+
+double language_consistency(std::string_view completion, Language target);
 
 // The components and the total of one sample, from the verdict of graded_text(completion).
 Reward combine_reward(const grading::Verdict& verdict, std::string_view completion, std::int64_t completion_tokens,

@@ -47,6 +47,8 @@ RolloutGenerator::RolloutGenerator(const LoadedModel& model, harness::GrpoEnviro
   rewards_.overlong_weight = options.overlong_buffer > 0 ? options.overlong_weight : 0.0;
   rewards_.max_new_tokens = options.max_new_tokens;
   rewards_.overlong_buffer = options.overlong_buffer;
+  rewards_.language_weight = options.language_weight;
+  rewards_.language = tasks::language_from_name(options.language);
   prompt_cache_.resize(environment.task.problems().size());
 }
 

@@ -295,7 +295,7 @@ void run_train_grpo(const harness::GrpoOptions& o, harness::GrpoEnvironment& env
     const double zero_std_groups = drawn_groups - static_cast<double>(std::count(differs.begin(), differs.end(), 1.0));
 
     // Statistics of every sample drawn (the policy as it is), before any group is dropped.
-    std::vector<double> sums(9, 0.0), maxima(1, 0.0);   // samples, total, total², accuracy, format, overlong, length, truncated, no-answer
+    std::vector<double> sums(10, 0.0), maxima(1, 0.0);   // samples, total, total², accuracy, format, overlong, length, truncated, no-answer, language
     for (const auto& g : groups) {
       for (const auto& s : g.samples) {
         sums[0] += 1;
@@ -307,6 +307,7 @@ void run_train_grpo(const harness::GrpoOptions& o, harness::GrpoEnvironment& env
         sums[6] += static_cast<double>(s.completion.size());
         sums[7] += s.truncated ? 1 : 0;
         sums[8] += s.verdict == "no_answer" ? 1 : 0;
+        sums[9] += s.reward.language;
         maxima[0] = std::max(maxima[0], static_cast<double>(s.completion.size()));
       }
     }
@@ -460,7 +461,8 @@ void run_train_grpo(const harness::GrpoOptions& o, harness::GrpoEnvironment& env
       nlohmann::json m = {
           {"step", step}, {"epoch", epoch_at_start}, {"loss", loss}, {"grad_norm", grad_norm}, {"lr", lr},
           {"reward", mean}, {"reward_std", std::sqrt(variance)}, {"reward_accuracy", sums[3] / samples},
-          {"reward_format", sums[4] / samples}, {"reward_overlong", sums[5] / samples}, {"accuracy", sums[3] / samples},
+          {"reward_format", sums[4] / samples}, {"reward_overlong", sums[5] / samples},
+          {"reward_language", o.language_weight > 0 ? nlohmann::json(sums[9] / samples) : nlohmann::json(nullptr)}, {"accuracy", sums[3] / samples},
           {"no_answer_rate", sums[8] / samples},
           {"groups_drawn", drawn_groups}, {"draws", draws}, {"zero_std_fraction", drawn_groups > 0 ? zero_std_groups / drawn_groups : 0.0},
           {"groups_trained", groups_trained}, {"sequences_trained", totals.sequences},

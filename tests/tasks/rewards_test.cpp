@@ -89,6 +89,30 @@ TEST(Rewards, AGraderThatNeverEndsIsAZeroRewardNotAFailedStep) {
 TEST(Rewards, NamesAreChecked) {
   EXPECT_EQ(format_rule_from_name("think"), FormatRule::think);
   EXPECT_THROW(format_rule_from_name("tags"), std::invalid_argument);
+  EXPECT_EQ(language_from_name("zh"), Language::zh);
+  EXPECT_THROW(language_from_name("fr"), std::invalid_argument);
+}
+
+TEST(Rewards, LanguageConsistencyIsTheShareOfTheReasoningsWordsInTheTargetLanguage) {
+  // English reasoning with a formula stays English (\frac is a Latin word, digits are no words).
+  EXPECT_DOUBLE_EQ(language_consistency("<think>We need \\frac{3}{4} of 12, so 9.</think> <answer>9</answer>", Language::en), 1.0);
+  // Mixed: 4 English words and 2 Han characters in the reasoning; the answer after </think> is not counted.
+  const std::string mixed = "<think>so the sum \xe6\x98\xaf\xe4\xb9\x9d now</think><answer>\xe4\xb9\x9d</answer>";
+  EXPECT_DOUBLE_EQ(language_consistency(mixed, Language::en), 4.0 / 6.0);
+  EXPECT_DOUBLE_EQ(language_consistency(mixed, Language::zh), 2.0 / 6.0);
+  // Other scripts are words too (Cyrillic), and a word ends where its script changes.
+  EXPECT_DOUBLE_EQ(language_consistency("one \xd0\xb4\xd0\xb2\xd0\xb0 three</think>", Language::en), 2.0 / 3.0);
+  EXPECT_DOUBLE_EQ(language_consistency("ab\xd0\xb4\xd0\xb2</think>", Language::en), 1.0 / 2.0);
+  // No words, or no reasoning: nothing to reward (empty thinking must not pay).
+  EXPECT_EQ(language_consistency("<think> 1 + 1 = 2 </think><answer>2</answer>", Language::en), 0.0);
+  EXPECT_EQ(language_consistency("", Language::en), 0.0);
+  // Weighted into the total only when asked for.
+  RewardSettings settings;
+  settings.language_weight = 0.5;
+  auto reward = combine_reward(grade(mixed, "9"), mixed, 20, false, settings);
+  EXPECT_DOUBLE_EQ(reward.language, 4.0 / 6.0);
+  EXPECT_DOUBLE_EQ(reward.total, reward.accuracy + 0.5 * 4.0 / 6.0);
+  EXPECT_EQ(combine_reward(grade(mixed, "9"), mixed, 20, false, {}).language, 0.0);
 }
 
 }  // namespace

@@ -34,7 +34,8 @@ std::vector<std::string> grpo_command(const fs::path& out, std::vector<std::stri
 
 TEST(TrainGrpo, EveryMetricIsLoggedAndOneUpdatePerRolloutHasRatioOneYetLearns) {
   fs::path out = work_folder() / "grpo_mu1";
-  ASSERT_EQ(run_program(grpo_command(out, {"--max-steps", "3", "--seed", "2", "--loss-aggregation", "seq-mean-token-mean"})), 0);
+  ASSERT_EQ(run_program(grpo_command(out, {"--max-steps", "3", "--seed", "2", "--loss-aggregation", "seq-mean-token-mean",
+                                           "--language-weight", "0.1"})), 0);
   auto steps = metrics(out);
   ASSERT_EQ(steps.size(), 3u);
   bool moved = false;
@@ -60,6 +61,8 @@ TEST(TrainGrpo, EveryMetricIsLoggedAndOneUpdatePerRolloutHasRatioOneYetLearns) {
       moved = true;
     }
     EXPECT_GT(m["reward_format"].get<double>(), 0.0);   // the SFT'd policy writes the format
+    ASSERT_TRUE(m["reward_language"].is_number()) << m.dump();
+    EXPECT_TRUE(m["reward_language"].get<double>() >= 0 && m["reward_language"].get<double>() <= 1);
   }
   ASSERT_TRUE(moved) << "no group had differing rewards: the test policy is too uniform";
   EXPECT_GT(weights_difference(tiny_addition_model(), out / "final"), 1e-6);
