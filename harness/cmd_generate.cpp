@@ -9,7 +9,7 @@ void add_generate_command(CLI::App& app) {
   auto options = std::make_shared<GenerateOptions>();
   auto* command = app.add_subcommand("generate", "Generate completions of JSONL prompts with the built-in engine (token ids and logprobs included)");
   command->add_option("--model", options->model.model_dir, "Hugging Face model folder (config.json, safetensors, tokenizer.json)")->required();
-  command->add_option("--input", options->input, "JSONL file of {\"prompt\": ...} or {\"messages\": [...]} lines (optional id, n, seed); - for stdin");
+  command->add_option("--input", options->input, "JSONL file of {\"prompt\": ...} or {\"messages\": [...]} lines (optional id, n, seed, max_new_tokens); - for stdin");
   command->add_option("--output", options->output, "JSONL file for the completions; - for stdout");
   command->add_flag_function("--raw", [options](std::int64_t count) { options->model.chat = count == 0; },
                              "Use \"prompt\" as is (a completion prompt), not through the chat template");
@@ -22,7 +22,10 @@ void add_generate_command(CLI::App& app) {
   command->add_option("--seed", options->seed, "Line i's seed is seed + i unless the line gives one; sample j of it mixes in j");
   command->add_option("--stop", options->stop, "Stop string (repeatable)");
   command->add_flag("--ignore-eos", options->ignore_eos, "Keep generating after EOS, up to --max-new-tokens (benchmarks)");
-  command->add_option("--batch-size", options->model.max_batch, "Samples decoded together")->check(CLI::PositiveNumber);
+  command->add_option("--batch-size", options->model.max_batch, "Samples decoded together (a finished one's row goes to the next waiting)")->check(CLI::PositiveNumber);
+  command->add_flag("--static-batches", options->static_batches,
+                    "Decode fixed batches of --batch-size one after another, each until its longest sample ends "
+                    "(no continuous batching; to compare)");
   command->add_option("--device", options->model.device, "cpu, cuda or cuda:N");
   command->add_option("--dtype", options->model.dtype, "auto (stored dtype on CUDA, float32 on CPU), float32, bfloat16, float16");
   command->callback([options] { trainer_entry().run_generate(*options); });

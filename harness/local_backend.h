@@ -37,11 +37,12 @@ struct GenerateOptions {
   std::uint64_t seed = 0;
   std::vector<std::string> stop;
   bool ignore_eos = false;
+  bool static_batches = false;   // fixed batches one after another, no continuous batching (for comparison)
 };
 
 // What the plugin exports, as `extern "C" const TrainerEntry* r1lab_trainer_entry()`. Bump the version
 // when this struct or the types it passes change.
-constexpr int kTrainerEntryVersion = 3;
+constexpr int kTrainerEntryVersion = 4;
 struct TrainerEntry {
   int version;
   std::unique_ptr<GenerationBackend> (*make_backend)(const LocalBackendOptions& options);

@@ -1,6 +1,8 @@
 #include "trainer/builtin_backend.h"
 
 #include <chrono>
+#include <deque>
+#include <map>
 
 namespace r1lab::trainer {
 
@@ -37,36 +39,64 @@ std::vector<GenerationSpec> BuiltinBackend::sample_specs(const harness::Generati
 
 void BuiltinBackend::run(harness::RequestSource& source, harness::ResultSink& sink, const std::atomic<bool>& stop) {
   Engine engine(loaded_->model(), loaded_->tokenizer());
+  // A request's n samples, collected as they finish; the result goes out when the last one does.
+  struct Open {
+    harness::GenerationRequest request;
+    std::vector<GeneratedSequence> samples;
+    int remaining = 0;
+    std::int64_t prompt_tokens = 0;
+    std::chrono::steady_clock::time_point started;
+  };
+  std::map<std::uint64_t, Open> open;                          // by request key
+  std::vector<std::pair<std::uint64_t, int>> owner;            // pull index -> (request key, sample)
+  std::deque<std::pair<GenerationSpec, std::pair<std::uint64_t, int>>> queued;   // specs of pulled requests
   while (!stop.load()) {
-    // Gather requests until the batch is full or the source has none for now.
-    std::vector<harness::GenerationRequest> requests;
-    std::vector<GenerationSpec> specs;
-    while (static_cast<int>(specs.size()) < options_.max_batch) {
-      auto request = source.next();
-      if (!request) break;
-      for (auto& spec : sample_specs(*request)) specs.push_back(std::move(spec));
-      requests.push_back(std::move(*request));
-    }
-    if (requests.empty()) return;
-    auto started = std::chrono::steady_clock::now();
-    auto sequences = engine.generate(specs, &stop);
-    if (stop.load()) return;   // abandoned: nothing delivered, nothing lost
-    double latency_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
-    std::size_t next = 0;
-    for (auto& request : requests) {
-      harness::GenerationResult result;
-      result.key = request.key;
-      result.attempts = 1;
-      result.latency_ms = latency_ms;
-      result.prompt_tokens = static_cast<std::int64_t>(specs[next].prompt.size());
-      result.completion_tokens = 0;
-      for (int i = 0; i < request.n; ++i, ++next) {
-        result.completion_tokens += static_cast<std::int64_t>(sequences[next].tokens.size());
-        result.completions.push_back({tokenizer::valid_utf8(sequences[next].text), sequences[next].finish_reason,
-                                      static_cast<std::int64_t>(sequences[next].tokens.size())});
-      }
-      sink.on_result(std::move(result));
-    }
+    std::size_t pulled_requests = 0;
+    // Continuous batching: the engine pulls samples as rows free up, so a long answer never holds the
+    // next requests back, and each request is delivered the moment its last sample ends.
+    engine.stream(
+        [&]() -> std::optional<GenerationSpec> {
+          if (queued.empty()) {
+            auto request = source.next();
+            if (!request) return std::nullopt;
+            ++pulled_requests;
+            auto specs = sample_specs(*request);
+            Open& o = open[request->key];
+            o.samples.resize(specs.size());
+            o.remaining = static_cast<int>(specs.size());
+            o.prompt_tokens = specs.empty() ? 0 : static_cast<std::int64_t>(specs[0].prompt.size());
+            o.started = std::chrono::steady_clock::now();
+            for (std::size_t i = 0; i < specs.size(); ++i) queued.emplace_back(std::move(specs[i]), std::pair{request->key, static_cast<int>(i)});
+            o.request = std::move(*request);
+            if (queued.empty()) return std::nullopt;   // n = 0: nothing to generate
+          }
+          auto [spec, who] = std::move(queued.front());
+          queued.pop_front();
+          owner.push_back(who);
+          return std::move(spec);
+        },
+        options_.max_batch,
+        [&](std::size_t index, GeneratedSequence&& sequence) {
+          if (sequence.finish_reason == "abort") return;   // stopped: abandoned, never delivered, nothing lost
+          const auto [key, sample] = owner[index];
+          Open& o = open.at(key);
+          o.samples[static_cast<std::size_t>(sample)] = std::move(sequence);
+          if (--o.remaining > 0) return;
+          harness::GenerationResult result;
+          result.key = key;
+          result.attempts = 1;
+          result.latency_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - o.started).count();
+          result.prompt_tokens = o.prompt_tokens;
+          result.completion_tokens = 0;
+          for (auto& s : o.samples) {
+            result.completion_tokens += static_cast<std::int64_t>(s.tokens.size());
+            result.completions.push_back({tokenizer::valid_utf8(s.text), s.finish_reason, static_cast<std::int64_t>(s.tokens.size())});
+          }
+          open.erase(key);
+          sink.on_result(std::move(result));
+        },
+        &stop);
+    if (pulled_requests == 0) return;   // the source had nothing left
   }
 }
 

@@ -93,6 +93,43 @@ void KvCache::reserve(std::int64_t slots) {
   valid = bigger;
 }
 
+void KvCache::append_rows(const KvCache& other) {
+  const std::int64_t joined_length = std::max(length, other.length);
+  const std::int64_t shift = joined_length - length, other_shift = joined_length - other.length;
+  const std::int64_t joined_capacity = std::max(capacity() + shift, other.capacity() + other_shift);
+  auto join = [&](const at::Tensor& mine, const at::Tensor& theirs, std::int64_t time_dim) {
+    auto sizes = mine.sizes().vec();
+    sizes[0] = mine.size(0) + theirs.size(0);
+    sizes[static_cast<std::size_t>(time_dim)] = joined_capacity;
+    at::Tensor joined = at::zeros(sizes, mine.options());
+    joined.narrow(0, 0, mine.size(0)).narrow(time_dim, shift, length).copy_(mine.narrow(time_dim, 0, length));
+    joined.narrow(0, mine.size(0), theirs.size(0)).narrow(time_dim, other_shift, other.length).copy_(theirs.narrow(time_dim, 0, other.length));
+    return joined;
+  };
+  for (std::size_t l = 0; l < keys.size(); ++l) {
+    keys[l] = join(keys[l], other.keys[l], 2);
+    values[l] = join(values[l], other.values[l], 2);
+  }
+  valid = join(valid, other.valid, 1);
+  length = joined_length;
+}
+
+void KvCache::drop_front(std::int64_t slots) {
+  if (slots <= 0) return;
+  if (slots > length) throw std::invalid_argument("drop_front: more slots than are written");
+  for (auto& k : keys) k = k.narrow(2, slots, capacity() - slots);
+  for (auto& v : values) v = v.narrow(2, slots, capacity() - slots);
+  valid = valid.narrow(1, slots, capacity() - slots);
+  length -= slots;
+}
+
+std::int64_t KvCache::unused_front() const {
+  if (length == 0 || valid.size(0) == 0) return length;
+  at::Tensor used = valid.narrow(1, 0, length).any(0);
+  if (!used.any().item<bool>()) return length;
+  return used.to(at::kByte).argmax().item<std::int64_t>();
+}
+
 void CausalLM::build_parameter_table() {
   const ModelConfig& c = config_;
   const std::int64_t H = c.hidden_size, I = c.intermediate_size, D = c.head_dim;

@@ -45,6 +45,16 @@ struct KvCache {
   void select_rows(const at::Tensor& rows);
   // Grows capacity to at least `slots`, keeping what is written.
   void reserve(std::int64_t slots);
+  // Adds another cache's rows after these (continuous batching: newly prefilled sequences join a batch
+  // that is decoding). The two are aligned at their last written slot, so every row's next token goes to
+  // the same slot; slots a row never wrote are invalid. Attention follows `valid` and RoPE takes positions
+  // per row, so where a row's tokens sit in the slot axis changes nothing it computes.
+  void append_rows(const KvCache& other);
+  // Drops the first `slots` slots (no row may still hold a valid one there): the slots of finished
+  // sequences, so that a long-running batch does not grow without bound.
+  void drop_front(std::int64_t slots);
+  // Slots at the front that no row holds.
+  std::int64_t unused_front() const;
 };
 
 // Where the documents of a packed training micro-batch sit. Tokens are laid out (rows, columns); document

@@ -2,15 +2,18 @@
 // padded), per-sample sampling parameters and seeds, stop strings and stop token ids, and the logprob of
 // every sampled token (what GRPO needs from the old policy).
 //
-// A batch is prefilled in one forward pass (each distinct prompt once: samples that share a prompt share
-// its prefill), then decoded one token per step for every unfinished row.
-// Finished rows leave the batch (the cache is compacted) once they are a quarter of it, so long tails
-// cost only what the unfinished rows need. New work does not join a running batch (no continuous
-// batching): callers should hand over batches of similar lengths.
+// Continuous batching: at most max_batch sequences decode together; when rows finish, the next specs are
+// prefilled (each distinct prompt once: samples that share a prompt share its prefill) and join the
+// running batch (KvCache::append_rows), so a long tail no longer idles the batch while work waits.
+// Once every spec has been taken, finished rows leave the batch when they are a quarter of it. A
+// sequence's tokens depend only on its spec and seed (the sampler draws from (seed, step)), not on what
+// else is in the batch or when it joined: continuous and one-batch generation give the same outputs.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -40,10 +43,16 @@ struct GeneratedSequence {
 class Engine {
  public:
   Engine(const CausalLM& model, const tokenizer::BpeTokenizer& tokenizer) : model_(model), tokenizer_(tokenizer) {}
-  // Generates every spec in one batch. Returns early with what it has when `stop` turns true (the
-  // unfinished sequences then have finish_reason "abort").
-  std::vector<GeneratedSequence> generate(const std::vector<GenerationSpec>& specs,
-                                          const std::atomic<bool>* stop = nullptr) const;
+  // Generates every spec, at most max_batch at a time (0: all at once). Returns early with what it has
+  // when `stop` turns true (the unfinished sequences then have finish_reason "abort").
+  std::vector<GeneratedSequence> generate(const std::vector<GenerationSpec>& specs, const std::atomic<bool>* stop = nullptr,
+                                          std::int64_t max_batch = 0) const;
+  // The same, streaming: pulls specs from `next` (nullopt: no more) as rows free up, and hands each
+  // finished sequence to `done` with its pull index, in the order they finish. On `stop`, the sequences
+  // decoding are handed over with finish_reason "abort" and nothing more is pulled.
+  void stream(const std::function<std::optional<GenerationSpec>()>& next, std::int64_t max_batch,
+              const std::function<void(std::size_t index, GeneratedSequence&& sequence)>& done,
+              const std::atomic<bool>* stop = nullptr) const;
 
  private:
   const CausalLM& model_;
