@@ -225,57 +225,507 @@ std::optional<ExtractedAnswer> from_phrases(std::string_view region) {
   return ExtractedAnswer{text, ExtractionMethod::phrase, false};
 }
 
-// The last side of a chain of equalities at brace depth 0 ("x = 417 \\times 3 = 1251" -> "1251").
-std::string last_equality_side(const std::string& text) {
-  int depth = 0;
-  std::size_t cut = std::string::npos;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '{' || text[i] == '(' || text[i] == '[') ++depth;
-    if (text[i] == '}' || text[i] == ')' || text[i] == ']') --depth;
-    if (text[i] == '=' && depth == 0) cut = i;
-  }
-  if (cut == std::string::npos) return text;
-  std::string side = trim(std::string_view(text).substr(cut + 1));
-  return side.empty() ? text : side;
+// ---- Fallback: the last LaTeX span, bare LaTeX expression or number ----
+
+struct MathSpan {
+  std::size_t begin;    // the opening delimiter
+  std::size_t end;      // one past the closing delimiter
+  std::string content;  // trimmed
+};
+
+// Where `close` closes a span whose contents start at `from`; an escaped \$ never closes a $ span.
+std::size_t find_closing(std::string_view text, std::size_t from, std::string_view close) {
+  for (std::size_t at = text.find(close, from); at != std::string_view::npos; at = text.find(close, at + 1))
+    if (close != "$" || text[at - 1] != '\\') return at;
+  return std::string_view::npos;
 }
 
-std::optional<ExtractedAnswer> from_fallback(std::string_view region) {
-  // Whichever comes last: a LaTeX span, or a number in plain text.
-  std::size_t span_begin = std::string_view::npos, span_end = 0;
-  std::string span;
-  auto consider_span = [&](std::string_view open, std::string_view close) {
-    std::size_t end = region.rfind(close);
-    if (end == std::string_view::npos || end == 0) return;
-    std::size_t begin = region.rfind(open, end - 1);
-    if (begin == std::string_view::npos) return;
-    if (span_begin == std::string_view::npos || begin > span_begin) {
-      span_begin = begin;
-      span_end = end + close.size();
-      span = trim(region.substr(begin + open.size(), end - begin - open.size()));
+// Every closed math span, in order: $$...$$, \[...\], $...$, \(...\). An escaped \$ is currency, and an
+// opening delimiter that is never closed ("it costs $5") is plain text.
+std::vector<MathSpan> find_math_spans(std::string_view text) {
+  std::vector<MathSpan> spans;
+  std::vector<std::string_view> never_closed;  // once a closer is missing, it is missing for every later opener
+  std::size_t i = 0;
+  while (i < text.size()) {
+    std::string_view close;
+    std::size_t open_size = 0;
+    if (text[i] == '\\' && i + 1 < text.size() && (text[i + 1] == '[' || text[i + 1] == '(')) {
+      close = text[i + 1] == '[' ? "\\]" : "\\)";
+      open_size = 2;
+    } else if (text[i] == '\\') {
+      i += 2;  // \$, \\ and every other escape
+      continue;
+    } else if (text[i] == '$') {
+      bool display = i + 1 < text.size() && text[i + 1] == '$';
+      close = display ? "$$" : "$";
+      open_size = display ? 2 : 1;
+    } else {
+      ++i;
+      continue;
     }
-  };
-  consider_span("\\(", "\\)");
-  consider_span("\\[", "\\]");
-  consider_span("$", "$");
-  // Last number (with sign, thousands separators, decimals and a simple fraction).
-  std::size_t i = region.size();
-  while (i > 0 && !std::isdigit(static_cast<unsigned char>(region[i - 1]))) --i;
-  std::string number;
-  std::size_t number_end = i;
-  if (i > 0 && (span_begin == std::string_view::npos || i > span_end)) {
-    while (i > 0 && (std::isdigit(static_cast<unsigned char>(region[i - 1])) || region[i - 1] == '.' || region[i - 1] == '/' ||
-                     (region[i - 1] == ',' && i >= 2 && std::isdigit(static_cast<unsigned char>(region[i - 2])))))
-      --i;
-    if (i > 0 && region[i - 1] == '-') --i;
-    number = trim(region.substr(i, number_end - i));
-    while (!number.empty() && (number.front() == '.' || number.front() == ',' || number.front() == '/')) number.erase(number.begin());
+    std::size_t from = i + open_size;
+    bool missing = std::find(never_closed.begin(), never_closed.end(), close) != never_closed.end();
+    std::size_t at = missing ? std::string_view::npos : find_closing(text, from, close);
+    if (at == std::string_view::npos) {
+      if (!missing) never_closed.push_back(close);
+      i = from;
+      continue;
+    }
+    spans.push_back({i, at + close.size(), trim(text.substr(from, at - from))});
+    i = at + close.size();
   }
-  if (!number.empty()) return ExtractedAnswer{number, ExtractionMethod::fallback, false};
-  if (!span.empty()) return ExtractedAnswer{last_equality_side(span), ExtractionMethod::fallback, false};
+  return spans;
+}
+
+// The LaTeX commands a bare expression (outside $...$) is made of.
+enum class CommandKind {
+  value,     // \pi, \frac{a}{b}, \sqrt{x}: a value once its arguments are read
+  function,  // \sin, \log: a value only with the argument that follows
+  operation, // \cdot, \le, \pm: joins two values
+  left,      // \left( opens
+  right,     // \right) closes
+};
+
+struct MathCommand {
+  std::string_view name;
+  CommandKind kind;
+  int arguments;
+};
+
+const MathCommand* find_math_command(std::string_view name) {
+  using K = CommandKind;
+  static constexpr MathCommand kCommands[] = {
+      {"frac", K::value, 2},       {"dfrac", K::value, 2},     {"tfrac", K::value, 2},     {"cfrac", K::value, 2},
+      {"binom", K::value, 2},      {"dbinom", K::value, 2},    {"tbinom", K::value, 2},    {"sqrt", K::value, 1},
+      {"pi", K::value, 0},         {"infty", K::value, 0},     {"circ", K::value, 0},      {"theta", K::value, 0},
+      {"alpha", K::value, 0},      {"beta", K::value, 0},      {"gamma", K::value, 0},     {"sin", K::function, 0},
+      {"cos", K::function, 0},     {"tan", K::function, 0},    {"cot", K::function, 0},    {"sec", K::function, 0},
+      {"csc", K::function, 0},     {"arcsin", K::function, 0}, {"arccos", K::function, 0}, {"arctan", K::function, 0},
+      {"log", K::function, 0},     {"ln", K::function, 0},     {"exp", K::function, 0},    {"pm", K::operation, 0},
+      {"mp", K::operation, 0},     {"cdot", K::operation, 0},  {"times", K::operation, 0}, {"div", K::operation, 0},
+      {"le", K::operation, 0},     {"ge", K::operation, 0},    {"ne", K::operation, 0},    {"leq", K::operation, 0},
+      {"geq", K::operation, 0},    {"neq", K::operation, 0},   {"lt", K::operation, 0},    {"gt", K::operation, 0},
+      {"approx", K::operation, 0}, {"left", K::left, 0},       {"right", K::right, 0},
+  };
+  for (const auto& command : kCommands)
+    if (command.name == name) return &command;
+  return nullptr;
+}
+
+// UTF-8 symbols models write outside LaTeX: π and √ are values, the rest operators.
+constexpr std::string_view kUnicodePi = "\xCF\x80", kUnicodeRoot = "\xE2\x88\x9A", kUnicodeMinus = "\xE2\x88\x92";
+constexpr std::string_view kUnicodeOperators[] = {kUnicodeMinus, "\xC3\x97", "\xC2\xB7", "\xE2\x89\xA4",
+                                                  "\xE2\x89\xA5", "\xE2\x89\xA0"};
+
+bool is_operator_char(char c) { return c != '\0' && std::string_view("+-*/=<>").find(c) != std::string_view::npos; }
+
+// Drops parentheses that close or open nothing at the ends ("\frac{7}{3})" -> "\frac{7}{3}"); false when
+// an unmatched one sits inside, as in a cut-off "(1.036)^3 - 3.31(1".
+bool trim_unmatched_parentheses(std::string& text) {
+  std::vector<std::size_t> open, unmatched_close;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '(') open.push_back(i);
+    if (text[i] == ')') {
+      if (open.empty()) unmatched_close.push_back(i);
+      else open.pop_back();
+    }
+  }
+  for (std::size_t k = 0; k < open.size(); ++k)
+    if (open[k] != k) return false;
+  for (std::size_t k = 0; k < unmatched_close.size(); ++k)
+    if (unmatched_close[unmatched_close.size() - 1 - k] != text.size() - 1 - k) return false;
+  text = trim(std::string_view(text).substr(open.size(), text.size() - open.size() - unmatched_close.size()));
+  return true;
+}
+
+std::size_t count_command(std::string_view text, std::string_view command) {
+  std::size_t count = 0;
+  for (std::size_t at = text.find(command); at != std::string_view::npos; at = text.find(command, at + 1))
+    if (at + command.size() == text.size() || !std::isalpha(static_cast<unsigned char>(text[at + command.size()])))
+      ++count;
+  return count;
+}
+
+// Finds the last answer in plain text (outside math spans): a bare LaTeX expression (`\frac{7}{3}`,
+// `3\pi`, `2 + \sqrt{3}`, `x \le 4`, `x^2 + 1`, `4343_6`) taken whole, else a number (`-3`, `.5`,
+// `2,500`, `2 500`, `3.75`, `3/4`, `50%`). Digits inside a word (`XK3Q`, `model2`, `H2O`, `GPT-4`,
+// `product_mod_1000`, the exponent of `cm^2`) are not numbers. An expression cut off at the end of the text
+// or with an unmatched bracket inside is not taken; the numbers in it still count.
+class PlainTextScanner {
+ public:
+  // Longer runs are not taken as one expression (their numbers still count); this also keeps the scan
+  // linear on long or adversarial text.
+  static constexpr std::size_t kMaxExpressionLength = 400;
+
+  explicit PlainTextScanner(std::string_view text) : s_(text) {}
+
+  std::optional<std::string> last_answer() {
+    std::size_t i = 0;
+    while (i < s_.size()) {
+      char c = s_[i];
+      if (c == '\\') {
+        std::size_t name_end = letters_end(i + 1);
+        if (command_at(i))
+          i = take_expression(i, name_end);
+        else
+          i = name_end > i + 1 ? name_end : i + 2;  // \text, \quad, or an escape (\$, \%, \,)
+      } else if (c == '^' || c == '_') {
+        // x^2, 2^{10}, (a+b)^2 and 4343_6 are expressions; the exponent of cm^2 is no number.
+        bool value_before =
+            i > 0 && (digit(i - 1) || (c == '^' && (s_[i - 1] == ')' || (letter(i - 1) && !letter(i - 2)))));
+        std::size_t after_argument = argument_end(i + 1).value_or(i + 1);
+        i = value_before ? take_expression(i, after_argument) : after_argument;
+      } else if (at(i, kUnicodePi) || at(i, kUnicodeRoot)) {
+        i = take_expression(i, i + (at(i, kUnicodePi) ? kUnicodePi.size() : kUnicodeRoot.size()));
+      } else if (letter(i)) {
+        i = word_end(i);
+      } else if (starts_number(i)) {
+        NumberRead number = read_number(i);
+        if (number.text) last_ = *number.text;
+        i = number.end;
+      } else {
+        ++i;
+      }
+    }
+    if (last_.empty()) return std::nullopt;
+    return last_;
+  }
+
+ private:
+  struct NumberRead {
+    std::size_t end;
+    std::optional<std::string> text;  // none: the digits belong to a word or a section number (1.2.3)
+  };
+  struct Extent {
+    std::size_t end;  // one past the last value
+    bool complete;    // false: cut off (an open brace, a missing argument, an operator at the very end)
+  };
+
+  bool digit(std::size_t i) const { return i < s_.size() && std::isdigit(static_cast<unsigned char>(s_[i])); }
+  bool letter(std::size_t i) const { return i < s_.size() && std::isalpha(static_cast<unsigned char>(s_[i])); }
+  bool alnum(std::size_t i) const { return digit(i) || letter(i); }
+  bool at(std::size_t i, std::string_view token) const { return i <= s_.size() && s_.substr(i, token.size()) == token; }
+  std::size_t letters_end(std::size_t i) const {
+    while (letter(i)) ++i;
+    return i;
+  }
+  std::size_t digits_end(std::size_t i) const {
+    while (digit(i)) ++i;
+    return i;
+  }
+  // The text up to kMaxExpressionLength past `i`: where an expression's brackets must close.
+  std::string_view window(std::size_t i) const { return s_.substr(0, std::min(s_.size(), i + kMaxExpressionLength)); }
+  const MathCommand* command_at(std::size_t i) const {
+    if (i >= s_.size() || s_[i] != '\\') return nullptr;
+    std::size_t name_end = letters_end(i + 1);
+    return name_end > i + 1 ? find_math_command(s_.substr(i + 1, name_end - i - 1)) : nullptr;
+  }
+
+  // A sign is a '-' (or −) directly before the digits that does not follow a letter, digit or bracket.
+  std::size_t sign_size(std::size_t i) const {
+    std::size_t size = at(i, "-") ? 1 : at(i, kUnicodeMinus) ? kUnicodeMinus.size() : 0;
+    if (size == 0 || (i > 0 && (alnum(i - 1) || s_[i - 1] == ')' || s_[i - 1] == ']' || s_[i - 1] == '}'))) return 0;
+    return size;
+  }
+  bool starts_number(std::size_t i) const {
+    i += sign_size(i);
+    return digit(i) || (at(i, ".") && digit(i + 1) && !(i > 0 && alnum(i - 1)));
+  }
+
+  // A word: letters, or an identifier that mixes letters, digits and underscores (model2, XK3Q, H2O,
+  // product_mod_1000, Qwen2.5-7B, GPT-4); none of its digits is a number.
+  std::size_t word_end(std::size_t i) const {
+    std::size_t end = letters_end(i);
+    bool identifier =
+        digit(end) || (at(end, "_") && alnum(end + 1)) || (end - i >= 2 && at(end, "-") && digit(end + 1));
+    return identifier ? identifier_end(end) : end;
+  }
+  std::size_t identifier_end(std::size_t i) const {
+    while (i < s_.size()) {
+      if (alnum(i)) ++i;
+      else if ((s_[i] == '.' || s_[i] == '-' || s_[i] == '_') && alnum(i + 1)) i += 2;
+      else break;
+    }
+    return i;
+  }
+
+  NumberRead read_number(std::size_t begin) const {
+    std::size_t sign = sign_size(begin);
+    std::size_t i = begin + sign;
+    std::string number = sign ? "-" : "";
+    std::size_t int_end = digits_end(i);
+    number += s_.substr(i, int_end - i);
+    bool grouped = false;
+    // Thousands groups: 1 to 3 digits, then groups of exactly 3 after one separator used throughout.
+    if (int_end > i && int_end - i <= 3) {
+      for (std::string_view separator : {",", " ", "\\,", "{,}", ",\\!"}) {
+        std::size_t j = int_end;
+        while (at(j, separator) && digits_end(j + separator.size()) == j + separator.size() + 3) {
+          number += s_.substr(j + separator.size(), 3);
+          j += separator.size() + 3;
+          grouped = true;
+        }
+        if (grouped) {
+          int_end = j;
+          break;
+        }
+      }
+    }
+    i = int_end;
+    if (at(i, ".") && digit(i + 1)) {
+      std::size_t end = digits_end(i + 1);
+      if (at(end, ".") && digit(end + 1)) return {identifier_end(end), std::nullopt};  // 1.2.3: a section
+      number += s_.substr(i, end - i);
+      i = end;
+    } else if (at(i, "/") && digit(i + 1) && !grouped) {
+      std::size_t end = digits_end(i + 1);
+      number += s_.substr(i, end - i);
+      i = end;
+    }
+    if (at(i, "%")) {
+      number += '%';
+      ++i;
+    } else if (at(i, "\\%")) {
+      number += "\\%";
+      i += 2;
+    }
+    if (letter(i)) {
+      std::size_t end = letters_end(i);
+      if (digit(end) || (at(end, "_") && alnum(end + 1))) return {identifier_end(end), std::nullopt};  // 3a4f
+    }
+    return {i, number};
+  }
+
+  // One past the argument of ^, _, √ or a command: a brace group, a command, or one character; none when
+  // the text is cut off before it.
+  std::optional<std::size_t> argument_end(std::size_t i) const {
+    while (i < s_.size() && s_[i] == ' ') ++i;
+    if (i >= s_.size()) return std::nullopt;
+    if (s_[i] == '{') {
+      std::size_t close = matching_brace(window(i), i);
+      if (close == std::string_view::npos) return std::nullopt;
+      return close;
+    }
+    if (s_[i] == '\\') {
+      if (i + 1 >= s_.size()) return std::nullopt;
+      return letter(i + 1) ? letters_end(i + 1) : i + 2;
+    }
+    if (std::string_view(".,;:!?)]}$*\n").find(s_[i]) != std::string_view::npos) return std::nullopt;
+    return i + 1;
+  }
+
+  // A space continues an expression before an operator or a closing \right, or between a number and a
+  // command ("3 \pi"); expression_end also lets one follow an operator, a function or an opening bracket.
+  bool joins_after_space(std::size_t i, bool after_number) const {
+    if (i >= s_.size()) return false;
+    if (is_operator_char(s_[i]) && !at(i, "**")) return true;
+    for (auto op : kUnicodeOperators)
+      if (at(i, op)) return true;
+    const MathCommand* command = command_at(i);
+    if (!command) return false;
+    return command->kind == CommandKind::operation || command->kind == CommandKind::right || after_number;
+  }
+
+  // The expression around `trigger` (a command, ^, _, π or √): back over the numbers, one-letter variables
+  // and operators before it, forward to its last value. Returns where to scan on; `resume` when the
+  // expression is cut off or unbalanced, so that the numbers in it still count.
+  std::size_t take_expression(std::size_t trigger, std::size_t resume) {
+    std::size_t begin = expression_begin(trigger);
+    Extent extent = expression_end(begin);
+    if (extent.end <= trigger && command_at(trigger)) {
+      begin = trigger;
+      extent = expression_end(trigger);
+    }
+    if (!extent.complete || extent.end <= trigger) return resume;
+    std::string text(s_.substr(begin, extent.end - begin));
+    // Leading operators other than a sign are not the answer ("= \frac{7}{3}").
+    while (!text.empty() && (text.front() == ' ' || (is_operator_char(text.front()) && text.front() != '-')))
+      text.erase(text.begin());
+    bool balanced = trim_unmatched_parentheses(text) && count_command(text, "\\left") == count_command(text, "\\right");
+    if (!balanced || text.empty()) return resume;
+    last_ = text;
+    return extent.end;
+  }
+
+  std::size_t expression_begin(std::size_t b) const {
+    std::size_t limit = b > kMaxExpressionLength ? b - kMaxExpressionLength : 0;
+    while (b > limit) {
+      char c = s_[b - 1];
+      if (c == ' ') {
+        std::size_t k = b - 1;
+        while (k > 0 && s_[k - 1] == ' ') --k;
+        if (k == 0) break;
+        bool joins = (is_operator_char(s_[k - 1]) && !(k >= 2 && s_[k - 2] == '*' && s_[k - 1] == '*')) ||
+                     s_[k - 1] == '(' || joins_after_space(b, digit(k - 1));
+        if (!joins) break;
+        b = k;
+      } else if (c == '*' && b >= 2 && s_[b - 2] == '*') {
+        break;  // markdown bold
+      } else if (std::isdigit(static_cast<unsigned char>(c))) {
+        std::size_t k = b - 1;
+        while (k > 0 && digit(k - 1)) --k;
+        if (k > 0 && (s_[k - 1] == '^' || s_[k - 1] == '_')) break;  // the exponent of an earlier power
+        b = k;
+      } else if (c == '.' || is_operator_char(c) || c == '(' || c == ')' || c == '!') {
+        --b;
+      } else if (letter(b - 1) && !letter(b - 2) && !letter(b)) {
+        --b;  // a one-letter variable
+      } else {
+        break;
+      }
+    }
+    return b;
+  }
+
+  Extent expression_end(std::size_t i) const {
+    const std::size_t start = i;
+    std::size_t value_end = i;
+    bool expect_value = true;  // after an operator, a function, an opening bracket or at the start
+    bool after_number = false;
+    while (i < s_.size()) {
+      if (i - start > kMaxExpressionLength) return {value_end, false};
+      char c = s_[i];
+      if (c == ' ' || c == '\t') {
+        std::size_t j = i;
+        while (j < s_.size() && (s_[j] == ' ' || s_[j] == '\t')) ++j;
+        if (!expect_value && !joins_after_space(j, after_number)) break;
+        i = j;
+        continue;
+      }
+      if (at(i, "**")) break;  // markdown bold
+      after_number = false;
+      if (c == '\\') {
+        const MathCommand* command = command_at(i);
+        if (!command) break;
+        i = letters_end(i + 1);
+        if (command->name == "sqrt") {
+          while (at(i, " ")) ++i;
+          if (at(i, "[")) {
+            std::size_t close = window(i).find(']', i);
+            if (close == std::string_view::npos) return {value_end, false};
+            i = close + 1;
+          }
+        }
+        if (command->kind == CommandKind::left || command->kind == CommandKind::right) {
+          // The delimiter: any character (\left( \right. \right|) or an escaped one (\left\{, \right\rfloor).
+          while (at(i, " ")) ++i;
+          if (i >= s_.size() || s_[i] == '\n') return {value_end, false};
+          i = s_[i] == '\\' ? (letter(i + 1) ? letters_end(i + 1) : std::min(i + 2, s_.size())) : i + 1;
+        }
+        for (int a = 0; a < command->arguments; ++a) {
+          auto end = argument_end(i);
+          if (!end) return {value_end, false};
+          i = *end;
+        }
+        expect_value = command->kind != CommandKind::value && command->kind != CommandKind::right;
+      } else if (std::isdigit(static_cast<unsigned char>(c)) || (c == '.' && digit(i + 1))) {
+        NumberRead number = read_number(i);
+        if (!number.text) break;
+        i = number.end;
+        expect_value = false;
+        after_number = true;
+      } else if (letter(i)) {
+        if (letter(i + 1)) break;  // a word ends the expression
+        ++i;
+        expect_value = false;
+      } else if (c == '^' || c == '_') {
+        auto end = argument_end(i + 1);
+        if (!end) return {value_end, false};
+        i = *end;  // \sin^2 x still expects its argument
+      } else if (c == '{') {
+        std::size_t close = matching_brace(window(i), i);
+        if (close == std::string_view::npos) return {value_end, false};
+        i = close;
+        expect_value = false;
+      } else if (is_operator_char(c) || c == '(' || c == '[') {
+        ++i;
+        expect_value = true;
+      } else if (c == ')' || c == ']' || c == '|' || c == '!') {
+        ++i;
+        expect_value = false;
+      } else if (at(i, kUnicodePi)) {
+        i += kUnicodePi.size();
+        expect_value = false;
+      } else if (at(i, kUnicodeRoot)) {
+        auto end = argument_end(i + kUnicodeRoot.size());
+        if (!end) return {value_end, false};
+        i = *end;
+        expect_value = false;
+      } else {
+        std::size_t op_size = 0;
+        for (auto op : kUnicodeOperators)
+          if (at(i, op)) op_size = op.size();
+        if (op_size == 0) break;
+        i += op_size;
+        expect_value = true;
+      }
+      if (!expect_value) value_end = i;
+    }
+    // The text ends where a value is still expected ("\frac{1}{2} +"): it was cut off.
+    if (i >= s_.size() && expect_value) return {value_end, false};
+    return {value_end, true};
+  }
+
+  std::string_view s_;
+  std::string last_;
+};
+
+std::optional<ExtractedAnswer> from_fallback(std::string_view region) {
+  // Whichever comes last: a LaTeX span, or a bare expression or number in the plain text around spans.
+  auto plain_answer = [](std::string_view text) { return PlainTextScanner(text).last_answer(); };
+  auto spans = find_math_spans(region);
+  std::size_t gap_end = region.size();
+  for (std::size_t k = spans.size(); k-- > 0;) {
+    if (auto plain = plain_answer(region.substr(spans[k].end, gap_end - spans[k].end)))
+      return ExtractedAnswer{*plain, ExtractionMethod::fallback, false};
+    if (!spans[k].content.empty()) return ExtractedAnswer{spans[k].content, ExtractionMethod::fallback, false};
+    gap_end = spans[k].begin;
+  }
+  if (auto plain = plain_answer(region.substr(0, gap_end)))
+    return ExtractedAnswer{*plain, ExtractionMethod::fallback, false};
   return std::nullopt;
 }
 
+// "2,500": a comma between a digit and exactly three digits separates thousands, not list items.
+bool is_thousands_comma(std::string_view text, std::size_t i) {
+  auto digit = [&](std::size_t k) { return k < text.size() && std::isdigit(static_cast<unsigned char>(text[k])); };
+  return i > 0 && digit(i - 1) && digit(i + 1) && digit(i + 2) && digit(i + 3) && !digit(i + 4);
+}
+
+// The sides of a chain of equalities at bracket depth 0 ("x = 417 \\times 3 = 1251" has three); the
+// whole text when it has no '=' (<=, >=, != are relations, not equalities) or is a list ("x = 1, y = 2").
+std::vector<std::string> equality_sides(std::string_view text) {
+  std::vector<std::string> sides;
+  int depth = 0;
+  std::size_t from = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == '{' || c == '(' || c == '[') ++depth;
+    if (c == '}' || c == ')' || c == ']') --depth;
+    if (depth != 0) continue;
+    if ((c == ',' && !is_thousands_comma(text, i)) || c == ';') return {trim(text)};  // a list: "x = 1, y = 2"
+    bool relation_part = (i > 0 && std::string_view("<>!=").find(text[i - 1]) != std::string_view::npos) ||
+                         (i + 1 < text.size() && text[i + 1] == '=');
+    if (c != '=' || relation_part) continue;
+    std::string side = trim(text.substr(from, i - from));
+    if (!side.empty() && side.back() == ':') side = trim(side.substr(0, side.size() - 1));  // x := 5
+    sides.push_back(side);
+    from = i + 1;
+  }
+  sides.push_back(trim(text.substr(from)));
+  for (const auto& side : sides)
+    if (side.empty()) return {trim(text)};
+  return sides;
+}
+
 }  // namespace
+
+std::string fallback_compared_text(std::string_view answer, bool reference_is_relation) {
+  auto sides = equality_sides(answer);
+  if (sides.size() < 2) return std::string(answer);
+  if (!reference_is_relation) return sides.back();
+  return sides.size() == 2 ? std::string(answer) : sides.front() + " = " + sides.back();
+}
 
 std::string_view extraction_method_name(ExtractionMethod method) {
   switch (method) {

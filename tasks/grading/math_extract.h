@@ -6,7 +6,11 @@
 //   2. the last <answer>...</answer> (a box inside it is preferred to its raw text)
 //   3. the last anchored phrase: "final answer is X", "the answer is X", or an `Answer: X` line
 //      (markdown bold and headings tolerated)
-//   4. opt-in fallback: the last LaTeX span ($...$, \(...\), \[...\]), else the last number
+//   4. opt-in fallback: whichever comes last of a LaTeX span ($...$, $$...$$, \(...\), \[...\]), a bare
+//      LaTeX expression outside them (\frac{7}{3}, 3\pi, 2 + \sqrt{3}, x \le 4: taken whole) and a number
+//      (-3, .5, 3.75, 3/4, 2,500 and 2 500 as one number); digits inside a word (XK3Q, model2, H2O, GPT-4,
+//      cm^2) are no number. The span or expression is kept whole; fallback_compared_text decides which
+//      part of an equation is compared.
 // Does not judge the answer; math_equivalence.h does.
 #pragma once
 
@@ -31,5 +35,11 @@ std::string_view extraction_method_name(ExtractionMethod method);
 std::vector<std::string> find_boxed(std::string_view text);
 
 std::optional<ExtractedAnswer> extract_math_answer(std::string_view region, bool allow_fallback);
+
+// What of a fallback answer is compared, following the reference's form (as Math-Verify does): against an
+// equation or inequality, the answer whole ("y = 2x - 1" against "2x - y - 1 = 0"), a chain a = b = c
+// shortened to a = c; against anything else, the last side of a chain of equalities ("x = 417 \times 3 =
+// 1251" is 1251). A list ("x = 1, y = 2") and a text without '=' are compared whole.
+std::string fallback_compared_text(std::string_view answer, bool reference_is_relation);
 
 }  // namespace r1lab::grading

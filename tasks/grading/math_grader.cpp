@@ -47,7 +47,11 @@ Verdict grade_math(std::string_view completion, std::string_view reference, cons
                                                                    std::string(think_policy_name(options.think_policy)) + ")"};
   auto extracted = extract_math_answer(*region, options.fallback_extraction);
   if (!extracted) return Verdict{VerdictKind::no_answer, "", "", "no boxed answer, answer tag or answer phrase"};
-  Verdict verdict = compare_math(extracted->text, reference_answer(reference), options);
+  std::string expected = reference_answer(reference);
+  std::string candidate = extracted->text;
+  if (extracted->method == ExtractionMethod::fallback)
+    candidate = fallback_compared_text(candidate, is_relation_answer(expected, Budget(options.limits)));
+  Verdict verdict = compare_math(candidate, expected, options);
   verdict.reason = std::string(extraction_method_name(extracted->method)) + ": " + verdict.reason;
   return verdict;
 }
