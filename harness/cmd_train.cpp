@@ -96,6 +96,8 @@ void run_grpo(const GrpoOptions& options) {
   }
   tasks::GradingConfig grading;
   grading.prompt_template = options.prompt_format == "r1-zero" ? tasks::PromptTemplate::r1_zero : tasks::PromptTemplate::paper;
+  // A pass-rate reward needs every test run, not the stop at the first failure that a verdict needs.
+  grading.code.stop_at_first_failure = options.code_reward != "pass-rate";
   task->check_grading_environment(grading);
   if (!options.eval_task.empty()) tasks::make_task(options.eval_task)->load(data);   // fail now, not at the first evaluation
   auto deadline = std::max(std::chrono::milliseconds(static_cast<std::int64_t>(options.grading_deadline_s * 1000)),

@@ -119,6 +119,7 @@ void validate_options(const GrpoOptions& o) {
   if (o.rollout_batch < 1) fail("--rollout-batch must be at least 1");
   if (o.accuracy_weight < 0 || o.format_weight < 0 || o.overlong_weight < 0 || o.language_weight < 0) fail("reward weights must be 0 or more");
   if (o.language != "en" && o.language != "zh") fail("--language must be en or zh");
+  if (o.code_reward != "all-pass" && o.code_reward != "pass-rate") fail("--code-reward must be all-pass or pass-rate");
   if (o.overlong_buffer < 0 || o.overlong_buffer > o.max_new_tokens) fail("--overlong-buffer must be in [0, --max-new-tokens]");
   if (!(o.epsilon_low >= 0 && o.epsilon_low < 1)) fail("--epsilon-low must be in [0, 1)");
   if (!(o.epsilon_high >= 0)) fail("--epsilon-high must be 0 or more");

@@ -78,6 +78,7 @@ struct GrpoOptions {
   double format_weight = 0.0;
   std::int64_t overlong_buffer = 0;    // DAPO's soft overlong penalty over the last N tokens (0: off)
   double overlong_weight = 1.0;
+  std::string code_reward = "all-pass"; // code tasks' accuracy: all-pass (1 when every test passes) | pass-rate
   double language_weight = 0.0;        // the R1 paper's language-consistency reward (0: off)
   std::string language = "en";         // its target: en (Latin script) or zh (Han)
   // The objective (trainer/grpo_objective.h).
@@ -214,6 +215,7 @@ void visit_fields(Options& o, Visitor&& field) {
   field("format-weight", o.format_weight, "Weight of the format reward (1 when the completion has the think/answer structure)", R::identity);
   field("overlong-buffer", o.overlong_buffer, "DAPO's soft overlong penalty over the last N tokens before --max-new-tokens (0: off)", R::identity);
   field("overlong-weight", o.overlong_weight, "Weight of the overlong penalty", R::identity);
+  field("code-reward", o.code_reward, "Code tasks' accuracy reward: all-pass (1 only when every test passes, as eval scores) or pass-rate (the share of tests passed; every test is run)", R::identity);
   field("language-weight", o.language_weight, "Weight of the language-consistency reward: the share of the reasoning's words in --language (R1; 0: off)", R::identity);
   field("language", o.language, "Target language of the language-consistency reward: en or zh", R::identity);
   field("scale-rewards", o.scale_rewards, "group: (r - group mean) / group std (GRPO); batch: / batch std (Lite-PPO); none: no division (Dr. GRPO)", R::identity);

@@ -68,10 +68,25 @@ const std::string& livecodebench_python_prelude() {
     for (const char* m : modules) text += std::string("from ") + m + " import *\n";
     text += "from builtins import *\nfrom typing import *\n";
     for (const char* m : modules) text += std::string("import ") + m + "\n";
-    text += "sys.setrecursionlimit(50000)\n\n";
+    text += "sys.setrecursionlimit(50000)\n";
+    // compute_code_generation_metrics.py raises Python 3.11's limit on int <-> str conversions in the
+    // checker's process, which the programs run in: printing a 5,000-digit integer works there.
+    text += "if hasattr(sys, 'set_int_max_str_digits'):\n    sys.set_int_max_str_digits(50000)\n\n";
     return text;
   }();
   return prelude;
+}
+
+code::CodeProblem livecodebench_code_problem(std::vector<code::TestCase> tests, const std::string& function_name) {
+  code::CodeProblem code;
+  code.tests = std::move(tests);
+  code.time_limit_seconds = 6;   // run_test(timeout=6): signal.alarm, so wall-clock seconds
+  code.time_limit_clock = code::TimeLimitClock::wall;
+  code.memory_limit_mb = 2048;
+  code.function_name = function_name;
+  code.python_prelude = livecodebench_python_prelude();
+  code.comparison = code::ComparisonKind::lcb;
+  return code;
 }
 
 std::string livecodebench_prompt(const std::string& question, const std::string& starter_code) {
@@ -90,7 +105,7 @@ std::string livecodebench_prompt(const std::string& question, const std::string&
 LiveCodeBenchTask::LiveCodeBenchTask(LiveCodeBenchWindow window) : window_(std::move(window)) {
   bool paper = window_.from == "2024-08-01" && window_.to == "2025-01-31";
   info_.name = paper ? "livecodebench" : "livecodebench:" + window_.from + ":" + window_.to;
-  info_.version = 1;
+  info_.version = 2;   // 2: the checker's wall clock, Unicode, Python == and module functions (docs/livecodebench.md)
   info_.description = "LiveCodeBench code generation, contests " + window_.from + " .. " + window_.to +
                       " (pass@1; public tests only unless the upstream release files are present)";
   info_.dataset = kJoined;
@@ -185,12 +200,7 @@ void LiveCodeBenchTask::add_record(const nlohmann::json& record, const std::stri
   problem.labels["month"] = date.substr(0, 7);
   if (record.contains("difficulty") && record["difficulty"].is_string())
     problem.labels["difficulty"] = record["difficulty"].get<std::string>();
-  code::CodeProblem code;
-  code.tests = std::move(tests);
-  code.time_limit_seconds = 6;
-  code.memory_limit_mb = 2048;
-  code.function_name = function_name;
-  code.python_prelude = livecodebench_python_prelude();
+  code::CodeProblem code = livecodebench_code_problem(std::move(tests), function_name);
   code.public_tests_only = public_tests_only_;
   prompts_[problem.id] = !verbatim_prompt.empty()
                              ? verbatim_prompt

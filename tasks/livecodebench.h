@@ -6,8 +6,9 @@
 //   livecodebench/lcb_2408_2501_public_tests_joined.jsonl   the R1 window with public tests only
 // Problems are kept when their contest date lies in the inclusive window [from, to] (default the
 // paper's, 2024-08-01 .. 2025-01-31). Stdin problems (AtCoder, Codeforces) and functional ones (LeetCode
-// `class Solution`) are graded as LiveCodeBench's runner does (tasks/code/output_compare.h), 6 s per
-// test, stopping at the first failure. Breakdowns: platform, month, difficulty (when the data has it).
+// `class Solution`, or a module-level function) are graded as LiveCodeBench's runner does
+// (tasks/code/output_compare.h, docs/livecodebench.md), 6 s of wall-clock time per test, stopping at the
+// first failure. Breakdowns: platform, month, difficulty (when the data has it).
 // The prompt is LiveCodeBench's for reasoning models; where the QwQ prompt file is present its prompts
 // are used verbatim (they are the same text).
 #pragma once
@@ -49,6 +50,9 @@ class LiveCodeBenchTask : public CodeTask {
   std::unordered_map<std::string, std::string> prompts_;   // id -> verbatim prompt (QwQ file)
 };
 
+// One problem's tests with LiveCodeBench's grading settings: 6 s of wall-clock time per test, 2 GiB,
+// its import prelude, its comparison; `function_name` for functional tests (empty for stdin ones).
+code::CodeProblem livecodebench_code_problem(std::vector<code::TestCase> tests, const std::string& function_name);
 // LiveCodeBench's prompt for reasoning models, from the statement and the starter code.
 std::string livecodebench_prompt(const std::string& question, const std::string& starter_code);
 // The imports LiveCodeBench puts before every program.

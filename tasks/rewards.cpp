@@ -132,6 +132,8 @@ Reward combine_reward(const grading::Verdict& verdict, std::string_view completi
                       bool prompt_opened_think, const RewardSettings& settings) {
   Reward reward;
   reward.accuracy = verdict.is_correct() ? 1 : 0;
+  if (settings.code_pass_rate && verdict.tests_total > 0)
+    reward.accuracy = static_cast<double>(std::max(0, verdict.tests_passed)) / static_cast<double>(verdict.tests_total);
   reward.format = format_reward(completion, settings.format, prompt_opened_think);
   reward.overlong = overlong_penalty(completion_tokens, settings.max_new_tokens, settings.overlong_buffer);
   if (settings.language_weight != 0) reward.language = language_consistency(completion, settings.language);

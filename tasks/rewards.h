@@ -44,12 +44,15 @@ struct RewardSettings {
   double overlong_weight = 0.0;
   double language_weight = 0.0;
   Language language = Language::en;
+  // Code tasks: accuracy is the share of tests passed (grade with every test run) instead of 1 only when
+  // all pass. No effect on other tasks.
+  bool code_pass_rate = false;
   std::int64_t max_new_tokens = 0;    // for the overlong penalty
   std::int64_t overlong_buffer = 0;   // DAPO's L_cache; 0 turns the penalty off
 };
 
 struct Reward {
-  double accuracy = 0;    // 1 when the graded answer is correct
+  double accuracy = 0;    // 1 when the graded answer is correct (code with pass rate: the share of tests passed)
   double format = 0;      // 1 when the completion has the format
   double overlong = 0;    // in [−1, 0]
   double language = 0;    // in [0, 1]: the share of the reasoning's words in the target language

@@ -49,6 +49,7 @@ RolloutGenerator::RolloutGenerator(const LoadedModel& model, harness::GrpoEnviro
   rewards_.overlong_buffer = options.overlong_buffer;
   rewards_.language_weight = options.language_weight;
   rewards_.language = tasks::language_from_name(options.language);
+  rewards_.code_pass_rate = options.code_reward == "pass-rate";
   prompt_cache_.resize(environment.task.problems().size());
 }
 
@@ -87,36 +88,35 @@ void RolloutGenerator::run(std::vector<RolloutGroup>& groups, std::int64_t step,
   }
   Engine engine(model_.model(), model_.tokenizer());
   auto started = std::chrono::steady_clock::now();
-  std::size_t submitted = 0;
-  for (std::size_t first = 0; first < slots.size(); first += static_cast<std::size_t>(options_.rollout_batch)) {
-    const std::size_t end = std::min(slots.size(), first + static_cast<std::size_t>(options_.rollout_batch));
-    std::vector<GenerationSpec> specs;
-    for (std::size_t i = first; i < end; ++i) {
-      const RolloutGroup& group = groups[slots[i].group];
-      GenerationSpec spec;
-      spec.prompt = prompt_ids(group.problem, slots[i].sample);
-      spec.sampling = {options_.temperature, options_.top_p, 0,
-                       rollout_seed(options_.seed, step, group.position, group.problem, slots[i].sample)};
-      spec.max_new_tokens = options_.max_new_tokens;
-      specs.push_back(std::move(spec));
-    }
-    auto generated = engine.generate(specs);
-    for (std::size_t i = first; i < end; ++i) {
-      RolloutSample& sample = groups[slots[i].group].samples[static_cast<std::size_t>(slots[i].sample)];
-      GeneratedSequence& out = generated[i - first];
-      sample.prompt = std::move(specs[i - first].prompt);
-      sample.completion = std::move(out.tokens);
-      sample.logprobs = std::move(out.sampling_logprobs);
-      sample.text = std::move(out.text);
-      sample.truncated = out.finish_reason == "length";
-      const std::size_t problem = groups[slots[i].group].problem;
-      // The job carries the real sample index (GPQA's choice order depends on it); the tag finds the slot.
-      const auto sample_index = static_cast<std::uint64_t>(slots[i].sample);
-      environment_.grader.submit({0, static_cast<std::uint32_t>(problem), sample_index, tasks::graded_text(sample.text, rewards_.format),
-                                  task.prompt(task.problems()[problem], sample_index, environment_.grading).text, i});
-      ++submitted;
-    }
-  }
+  std::size_t submitted = 0, pulled = 0;
+  // Continuous batching over the whole step (at most --rollout-batch decoding at once); each sample goes
+  // to the grader the moment it finishes, so grading overlaps decoding.
+  engine.stream(
+      [&]() -> std::optional<GenerationSpec> {
+        if (pulled == slots.size()) return std::nullopt;
+        const Slot& slot = slots[pulled++];
+        const RolloutGroup& group = groups[slot.group];
+        GenerationSpec spec;
+        spec.prompt = prompt_ids(group.problem, slot.sample);
+        spec.sampling = {options_.temperature, options_.top_p, 0, rollout_seed(options_.seed, step, group.position, group.problem, slot.sample)};
+        spec.max_new_tokens = options_.max_new_tokens;
+        return spec;
+      },
+      options_.rollout_batch,
+      [&](std::size_t i, GeneratedSequence&& out) {
+        RolloutSample& sample = groups[slots[i].group].samples[static_cast<std::size_t>(slots[i].sample)];
+        const std::size_t problem = groups[slots[i].group].problem;
+        const auto sample_index = static_cast<std::uint64_t>(slots[i].sample);
+        sample.prompt = prompt_ids(problem, slots[i].sample);
+        sample.completion = std::move(out.tokens);
+        sample.logprobs = std::move(out.sampling_logprobs);
+        sample.text = std::move(out.text);
+        sample.truncated = out.finish_reason == "length";
+        // The job carries the real sample index (GPQA's choice order depends on it); the tag finds the slot.
+        environment_.grader.submit({0, static_cast<std::uint32_t>(problem), sample_index, tasks::graded_text(sample.text, rewards_.format),
+                                    task.prompt(task.problems()[problem], sample_index, environment_.grading).text, i});
+        ++submitted;
+      });
   times.generate_s += seconds_since(started);
 
   started = std::chrono::steady_clock::now();

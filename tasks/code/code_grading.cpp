@@ -23,20 +23,80 @@ nlohmann::json to_json(const CodeGradingOptions& o) {
 }
 
 std::string functional_test_driver(const std::string& function_name) {
-  // Mirrors LiveCodeBench's call_method path: arguments are json.loads of each input line, a returned
-  // tuple becomes a list; the comparison itself happens in r1lab (output_compare.h).
-  return "import json, sys\n"
-         "_lines = sys.stdin.read().split('\\n')\n"
-         "_args = [json.loads(line) for line in _lines]\n"
-         "import main as _solution\n"
-         "_result = getattr(_solution.Solution(), '" + function_name + "')(*_args)\n"
-         "if isinstance(_result, tuple):\n"
-         "    _result = list(_result)\n"
-         "try:\n"
-         "    _text = json.dumps(_result)\n"
-         "except (TypeError, ValueError):\n"
-         "    _text = json.dumps(repr(_result))\n"
-         "sys.stdout.write('\\n" + std::string(kFunctionalResultMarker) + "' + _text + '\\n')\n";
+  // grade_call_based in lcb_runner/evaluation/testing_util.py: arguments are json.loads of each input
+  // line; the target is Solution() when the code contains "class Solution", else the module; a returned
+  // tuple becomes a list; then `result == expected`. That last step is done by r1lab (output_compare.h)
+  // on the value described below, so that the expected value stays outside the sandbox.
+  static const std::string driver_text = R"PY(import json, math, numbers, os, sys
+from decimal import Decimal
+from fractions import Fraction
+
+def _unequal(why):
+    return {"@@r1lab-unequal@@": why}
+
+def _number(value):
+    # Python compares int, float, Fraction and Decimal by exact value: an integral value is written as
+    # an integer, any other as the float it equals exactly; one that no float equals can equal no JSON
+    # number (json.loads gives only ints and floats).
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Complex) and not isinstance(value, numbers.Real):
+        return _number(value.real) if value.imag == 0 else _unequal("complex")
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            return _unequal("nan" if value.is_nan() else "infinity")
+        exact = Fraction(value)
+    elif isinstance(value, numbers.Rational):
+        exact = Fraction(value.numerator, value.denominator)
+    else:
+        value = float(value)
+        if math.isnan(value) or math.isinf(value):
+            return _unequal("nan" if math.isnan(value) else "infinity")
+        exact = Fraction(value)
+    if exact.denominator == 1:
+        return int(exact)
+    approximation = float(exact)
+    return approximation if Fraction(approximation) == exact else _unequal("a number that no float equals")
+
+def _describe(value, depth=0):
+    # The returned value as JSON, for the comparison with the expected JSON value under Python's ==.
+    if depth > 1000:
+        return _unequal("nested too deeply")
+    if type(value).__module__ == "numpy" and getattr(value, "shape", None) == ():
+        value = value.item()
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return str.__str__(value)
+    if isinstance(value, numbers.Number):
+        return _number(value)
+    if isinstance(value, list):
+        return [_describe(item, depth + 1) for item in value]
+    if isinstance(value, dict):
+        if all(isinstance(key, str) for key in value):
+            return {str.__str__(key): _describe(item, depth + 1) for key, item in value.items()}
+        return _unequal("a dict with keys that are not strings")
+    return _unequal(type(value).__name__)
+
+_arguments = [json.loads(line) for line in sys.stdin.read().split("\n")]
+with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "main.py"), encoding="utf-8") as _file:
+    _source = _file.read()
+import main as _program
+_target = _program.Solution() if "class Solution" in _source else _program
+_result = getattr(_target, FUNCTION_NAME)(*_arguments)
+if isinstance(_result, tuple):
+    _result = list(_result)
+_description = _describe(_result)
+if hasattr(sys, "set_int_max_str_digits"):
+    sys.set_int_max_str_digits(0)
+sys.__stdout__.write("\nMARKER" + json.dumps(_description) + "\n")
+sys.__stdout__.flush()
+)PY";
+  std::string text = driver_text;
+  auto replace = [&](std::string_view from, const std::string& to) { text.replace(text.find(from), from.size(), to); };
+  replace("MARKER", std::string(kFunctionalResultMarker));
+  replace("FUNCTION_NAME", nlohmann::json(function_name).dump());   // a JSON string is a Python string literal
+  return text;
 }
 
 CodeGradingResult grade_code(const CodeProblem& problem, const std::string& completion, const std::string& prompt,
@@ -84,11 +144,16 @@ CodeGradingResult grade_code(const CodeProblem& problem, const std::string& comp
     TestRunOptions run;
     double limit = options.time_limit_seconds > 0 ? options.time_limit_seconds : problem.time_limit_seconds;
     run.limits.cpu_seconds = limit * options.time_scale;
-    run.limits.wall_seconds = run.limits.cpu_seconds * 1.5 + 1;   // sleeping or blocked programs
+    if (problem.time_limit_clock == TimeLimitClock::wall) {
+      run.limits.wall_seconds = run.limits.cpu_seconds + kWallClockStartUpSeconds;
+      run.limits.cpu_seconds = run.limits.wall_seconds;   // no tighter CPU limit than the wall clock's
+    } else {
+      run.limits.wall_seconds = run.limits.cpu_seconds * 1.5 + 1;   // sleeping or blocked programs
+    }
     run.limits.memory_bytes = (options.memory_limit_mb > 0 ? options.memory_limit_mb : problem.memory_limit_mb) << 20;
     run.stop_at_first_failure = options.stop_at_first_failure;
     // LiveCodeBench's whole-program budget: (timeout + 1) per test, plus 5 s.
-    run.global_wall_seconds = (run.limits.cpu_seconds + global_seconds_per_test_extra) * static_cast<double>(problem.tests.size()) + 5;
+    run.global_wall_seconds = (limit * options.time_scale + global_seconds_per_test_extra) * static_cast<double>(problem.tests.size()) + 5;
     run.rule.kind = options.checker.empty() ? problem.comparison : ComparisonKind::checker;
     run.rule.checker = options.checker;
     if (options.float_tolerance > 0 && options.checker.empty()) {
@@ -97,6 +162,10 @@ CodeGradingResult grade_code(const CodeProblem& problem, const std::string& comp
     }
     out.judgement = judge_program(sandbox, program, problem.tests, run);
     verdict.status = std::string(execution_status_name(out.judgement.status));
+    if (out.judgement.status != ExecutionStatus::sandbox_error) {
+      verdict.tests_passed = out.judgement.passed;
+      verdict.tests_total = static_cast<int>(problem.tests.size());
+    }
     if (out.judgement.status == ExecutionStatus::ok) {
       verdict.kind = grading::VerdictKind::correct;
       verdict.reason = "passed " + std::to_string(out.judgement.passed) + "/" + std::to_string(out.judgement.total) + " tests" +

@@ -38,11 +38,17 @@ struct CodeGradingOptions {
 nlohmann::json to_json(const CodeGradingOptions& options);
 
 // Per-problem data a code task keeps beside tasks::Problem.
+// What a per-test time limit bounds: CPU time (judges such as Codeforces'; the wall clock then stops a
+// blocked program at 1.5 x + 1 s), or the wall clock (LiveCodeBench's checker: a SIGALRM after that many
+// seconds of real time, so a sleeping program runs out too).
+enum class TimeLimitClock { cpu, wall };
+
 struct CodeProblem {
   std::vector<TestCase> tests;
   double time_limit_seconds = 6;
+  TimeLimitClock time_limit_clock = TimeLimitClock::cpu;
   std::size_t memory_limit_mb = 1024;
-  std::string function_name;          // functional tests: the Solution method
+  std::string function_name;          // functional tests: the method of Solution (or the module's function)
   std::string python_prelude;         // prepended to Python programs (LiveCodeBench's imports)
   std::string python_epilogue;        // appended to Python programs (HumanEval's tests)
   ComparisonKind comparison = ComparisonKind::lcb;
@@ -58,8 +64,16 @@ struct CodeGradingResult {
 CodeGradingResult grade_code(const CodeProblem& problem, const std::string& completion, const std::string& prompt,
                              const CodeGradingOptions& options, double global_seconds_per_test_extra = 1);
 
-// The Python driver for functional (LeetCode-style) tests: reads one JSON argument per stdin line, calls
-// Solution().<function_name>(*args), prints the marker and the JSON of the result.
+// The Python driver for functional (LeetCode-style) tests, as LiveCodeBench's grade_call_based calls
+// them: reads one JSON argument per stdin line; takes Solution() when the program's text contains
+// "class Solution", else the module itself; calls its <function_name>(*args); turns a returned tuple
+// into a list; prints the marker and the returned value described as JSON for output_compare.h's json
+// rule (numbers exact, values that can equal no JSON value marked). The expected value never enters the
+// sandbox, so a program cannot read it or forge the comparison.
 std::string functional_test_driver(const std::string& function_name);
+
+// Seconds a wall-clock limit adds for what LiveCodeBench does before its per-test alarm starts:
+// starting the interpreter and running the import prelude (about 0.1 s on a loaded 2-core machine).
+inline constexpr double kWallClockStartUpSeconds = 0.3;
 
 }  // namespace r1lab::code

