@@ -261,12 +261,12 @@ std::string render_results_table(const Table& table, const std::vector<LoadedRun
 }
 
 std::string render_paper_note(const PaperComparison& paper) {
-  const nlohmann::json& table = paper_table(paper.table);
+  const nlohmann::ordered_json& table = paper_table(paper.table);
   const std::string table_name = paper_table_title(paper.table);
   std::string out = "<p>Rows marked (paper) are the numbers published in the DeepSeek-R1 paper, " + html_escape(table_name) +
                     ", without standard errors. A row “… − … (paper), points” is ours minus that paper row, in percentage "
                     "points, with our standard error; green is above the paper, red below.</p>\n";
-  std::string note = string_member(&table, "note");
+  const std::string note = table.contains("note") && table["note"].is_string() ? table["note"].get<std::string>() : "";
   if (!note.empty()) out += "<p class=\"muted\">Note on " + html_escape(table_name) + ": " + html_escape(note) + "</p>\n";
   return out;
 }

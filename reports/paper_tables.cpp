@@ -11,8 +11,8 @@ constexpr char kPaperTablesJson[] = {
     , 0};
 }  // namespace
 
-const nlohmann::json& paper_table(const std::string& name) {
-  static const nlohmann::json tables = nlohmann::json::parse(kPaperTablesJson)["tables"];
+const nlohmann::ordered_json& paper_table(const std::string& name) {
+  static const nlohmann::ordered_json tables = nlohmann::ordered_json::parse(kPaperTablesJson)["tables"];
   if (!tables.contains(name)) throw std::invalid_argument("unknown paper table '" + name + "'; use table2, table5 or table6");
   return tables[name];
 }

@@ -10,8 +10,9 @@
 
 namespace r1lab::reports {
 
-// {"columns": [...], "rows": {"model": [values...]}} for "table2", "table5" or "table6";
-// throws std::invalid_argument naming the known tables otherwise.
-const nlohmann::json& paper_table(const std::string& name);
+// {"columns": [...], "rows": {"model": [values...]}, "note": ...} for "table2", "table5" or "table6", with
+// the rows in the paper's order (an ordered_json keeps the file's order); throws std::invalid_argument
+// naming the known tables otherwise.
+const nlohmann::ordered_json& paper_table(const std::string& name);
 
 }  // namespace r1lab::reports

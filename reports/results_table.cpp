@@ -108,7 +108,7 @@ Table build_table(const std::vector<LoadedRun>& runs, const std::optional<PaperC
     table.cells.emplace_back(table.columns.size());
     return table.row_names.size() - 1;
   };
-  const nlohmann::json* paper = nullptr;
+  const nlohmann::ordered_json* paper = nullptr;   // rows in the paper's order
   if (comparison) {
     paper = &paper_table(comparison->table);
     for (const auto& column : (*paper)["columns"]) column_index(column.get<std::string>());

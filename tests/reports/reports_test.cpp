@@ -146,6 +146,13 @@ TEST(Table, PaperRowsAndDeltas) {
   EXPECT_NE(render_table(table, TableFormat::csv).find("aime24_pass@1"), std::string::npos);
   EXPECT_NE(render_table(table, TableFormat::html).find("<table>"), std::string::npos);
   EXPECT_THROW(paper_table("table9"), std::invalid_argument);
+  // Paper rows in the paper's order (Table 5 lists GPT-4o first and the Llama distillations last), not
+  // alphabetically.
+  const auto gpt = md.find("GPT-4o-0513 (paper)"), claude = md.find("Claude-3.5-Sonnet-1022 (paper)"),
+             llama70 = md.find("DeepSeek-R1-Distill-Llama-70B (paper)"), qwen32 = md.find("DeepSeek-R1-Distill-Qwen-32B (paper)");
+  ASSERT_NE(gpt, std::string::npos);
+  EXPECT_LT(gpt, claude);
+  EXPECT_LT(qwen32, llama70);
 }
 
 TEST(Table, TwoRunsOfOneModelAreTwoRowsAndDeltasNeedAnExactName) {
