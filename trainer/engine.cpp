@@ -102,7 +102,8 @@ void Engine::stream(const std::function<std::optional<GenerationSpec>()>& next, 
     // Admission: pending specs take free rows. Not one at a time: joining copies the cache, so new rows
     // come in when an eighth of the batch is free (or the batch is empty).
     const std::int64_t free_rows = max_batch - decoding;
-    if (!exhausted && free_rows > 0 && (decoding == 0 || free_rows * 8 >= std::min<std::int64_t>(max_batch, 1 << 20))) {
+    const std::int64_t worth_joining = (std::min<std::int64_t>(max_batch, 1 << 20) + 7) / 8;
+    if (!exhausted && free_rows > 0 && (decoding == 0 || free_rows >= worth_joining)) {
       const std::size_t first = rows.size();
       while (static_cast<std::int64_t>(rows.size() - first) < free_rows) {
         std::optional<GenerationSpec> spec = next();
