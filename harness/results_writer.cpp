@@ -250,8 +250,12 @@ nlohmann::json write_results(ResultsRequest request, const std::filesystem::path
         if (class_correct.size() <= static_cast<std::size_t>(id)) class_correct.resize(static_cast<std::size_t>(id) + 1, false);
         if (samples[list[i]].verdict.is_correct()) class_correct[static_cast<std::size_t>(id)] = true;
       }
+      // Once per k: a requested cons@k is often also a point of the curve, and each costs up to 2,000 votes.
+      std::map<std::size_t, double> cons_by_k;
       auto cons_of = [&](std::size_t k) {
-        return metrics::consensus_at_k(classes[p], class_correct, k, (static_cast<std::uint64_t>(p) << 20) ^ k);
+        auto [it, added] = cons_by_k.try_emplace(k, 0.0);
+        if (added) it->second = metrics::consensus_at_k(classes[p], class_correct, k, (static_cast<std::uint64_t>(p) << 20) ^ k);
+        return it->second;
       };
       for (int k : cons_ks) {
         nlohmann::json& column = per_problem[fmt::format("cons@{}", k)];

@@ -5,6 +5,7 @@
 
 #include "tasks/grading/reasoning_split.h"
 #include "tasks/text_trim.h"
+#include "tasks/text_utf8.h"
 
 namespace r1lab::tasks {
 
@@ -64,20 +65,6 @@ namespace {
 
 enum class Script { none, latin, han, other };
 
-// The next code point of UTF-8 text (a malformed byte is taken as itself, a non-letter).
-char32_t next_code_point(std::string_view text, std::size_t& at) {
-  const auto lead = static_cast<unsigned char>(text[at]);
-  const int length = lead < 0x80 ? 1 : (lead >> 5) == 0x6 ? 2 : (lead >> 4) == 0xE ? 3 : (lead >> 3) == 0x1E ? 4 : 1;
-  if (length == 1 || at + static_cast<std::size_t>(length) > text.size()) {
-    ++at;
-    return lead < 0x80 ? lead : 0xFFFD;
-  }
-  char32_t cp = lead & (0x7F >> length);
-  for (int i = 1; i < length; ++i) cp = (cp << 6) | (static_cast<unsigned char>(text[at + static_cast<std::size_t>(i)]) & 0x3F);
-  at += static_cast<std::size_t>(length);
-  return cp;
-}
-
 // Letters by script, by code-point block: Latin (ASCII, Latin-1 and Latin Extended letters), Han (CJK
 // ideographs), and the letters of other scripts (Greek, Cyrillic, Arabic, kana, Hangul, ...). Digits,
 // punctuation, spaces, symbols and the punctuation blocks are no script.
@@ -91,7 +78,7 @@ Script script_of(char32_t c) {
   const bool punctuation_or_symbol = (c >= 0x2000 && c <= 0x2BFF) || (c >= 0x3000 && c <= 0x303F) ||
                                      (c >= 0xFE30 && c <= 0xFE4F) || (c >= 0xFF00 && c <= 0xFF20) ||
                                      (c >= 0xFF3B && c <= 0xFF40) || (c >= 0xFF5B && c <= 0xFF65) ||
-                                     (c >= 0x1F000 && c <= 0x1FAFF) || c == 0xFFFD;
+                                     (c >= 0x1F000 && c <= 0x1FAFF) || c == 0xFFFD || c == kInvalidByte;
   return punctuation_or_symbol ? Script::none : Script::other;
 }
 
@@ -109,7 +96,9 @@ double language_consistency(std::string_view completion, Language target) {
       current = Script::none;
       continue;
     }
-    const Script script = script_of(next_code_point(reasoning, at));
+    const CodePoint c = decode_utf8(reasoning, at);
+    at += c.length;
+    const Script script = script_of(c.value);
     // A Han character is a word by itself; other scripts' words end where the script changes.
     if (script != Script::none && (script == Script::han || script != current)) {
       ++words;

@@ -41,7 +41,6 @@ void BuiltinBackend::run(harness::RequestSource& source, harness::ResultSink& si
   Engine engine(loaded_->model(), loaded_->tokenizer());
   // A request's n samples, collected as they finish; the result goes out when the last one does.
   struct Open {
-    harness::GenerationRequest request;
     std::vector<GeneratedSequence> samples;
     int remaining = 0;
     std::int64_t prompt_tokens = 0;
@@ -67,7 +66,6 @@ void BuiltinBackend::run(harness::RequestSource& source, harness::ResultSink& si
             o.prompt_tokens = specs.empty() ? 0 : static_cast<std::int64_t>(specs[0].prompt.size());
             o.started = std::chrono::steady_clock::now();
             for (std::size_t i = 0; i < specs.size(); ++i) queued.emplace_back(std::move(specs[i]), std::pair{request->key, static_cast<int>(i)});
-            o.request = std::move(*request);
             if (queued.empty()) return std::nullopt;   // n = 0: nothing to generate
           }
           auto [spec, who] = std::move(queued.front());
