@@ -2,24 +2,34 @@
 //   BM_Spawn/bare      the same program, same input, started without any sandbox (posix_spawn + pipes + wait)
 //   BM_Spawn/sandbox   through code::Sandbox (bubblewrap, namespaces, rlimits, uid switch)
 // for a compiled C++ program and for python3; the difference of the two means is the sandbox's overhead.
-//   BM_JudgeLiveCodeBench/threads   our LiveCodeBench solutions (tests/data/code/livecodebench/*.ok.*) on
-//                                   their public tests, all programs judged by `threads` workers at once:
-//                                   executions per second across all cores.
+//   BM_JudgeLiveCodeBench/threads/warm   our Python LiveCodeBench solutions (tests/data/code/livecodebench/
+//                                   *.ok.py) on their public tests with LiveCodeBench's import prelude, all
+//                                   programs judged by `threads` workers at once: executions per second
+//                                   across all cores; warm = 1 runs each test as a fork of a warm sandboxed
+//                                   interpreter (the default), 0 a fresh sandbox and interpreter per test.
+// `sandbox_throughput --write-lcb-jobs=FILE` writes the same programs and tests as JSONL for
+// bench/lcb_checker_peer.py (LiveCodeBench's own checker) and exits; bench/run_sandbox_bench.sh runs both.
 #include <benchmark/benchmark.h>
 
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
-#include <boost/process/search_path.hpp>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <string_view>
 #include <thread>
+
+#include <boost/process/search_path.hpp>
+#include <nlohmann/json.hpp>
 
 #include "tasks/code/program.h"
 #include "tasks/code/sandbox.h"
 #include "tasks/code/test_runner.h"
+#include "tasks/code/warm_python.h"
 #include "tasks/code_task.h"
 #include "tasks/registry.h"
 
@@ -91,38 +101,69 @@ void BM_Spawn(benchmark::State& state) {
 BENCHMARK(BM_Spawn)->ArgsProduct({{0, 1}, {1, 0}})->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(300);
 
 struct Job {
+  std::string id;
+  std::string source;                 // as the model wrote it, without the prelude
+  std::string function_name;          // functional problems
   code::Program program;
   std::vector<code::TestCase> tests;
 };
 
-void BM_JudgeLiveCodeBench(benchmark::State& state) {
-  auto task = tasks::make_task("livecodebench");
-  task->load(tasks::DataDirectory(R1LAB_SHARED_DATA, "bench"));
-  const auto& code_task = dynamic_cast<const tasks::CodeTask&>(*task);
-  code::Sandbox sandbox(code::SandboxMode::bubblewrap);
-  std::vector<Job> jobs;
-  for (const auto& entry : fs::directory_iterator(fs::path(R1LAB_TEST_DATA) / "code/livecodebench")) {
-    std::string name = entry.path().filename().string();
-    if (name.find(".ok.") == std::string::npos) continue;
-    std::string id = name.substr(0, name.find('.'));
-    for (const auto& p : task->problems()) {
-      if (p.id != id) continue;
-      const auto& problem = code_task.code_problem(p);
-      std::ifstream in(entry.path());
-      std::string source((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-      bool python = entry.path().extension() == ".py";
-      std::map<std::string, std::string> files;
-      std::string main = "main.py";
-      if (python && problem.tests.front().kind == code::TestKind::functional) {
-        files["driver.py"] = code::functional_test_driver(problem.function_name);
-        main = "driver.py";
+// Our Python reference solutions with their problems' public tests, prepared once.
+const std::vector<Job>& livecodebench_jobs() {
+  static const std::vector<Job> jobs = [] {
+    auto task = tasks::make_task("livecodebench");
+    task->load(tasks::DataDirectory(R1LAB_SHARED_DATA, "bench"));
+    const auto& code_task = dynamic_cast<const tasks::CodeTask&>(*task);
+    code::Sandbox sandbox(code::SandboxMode::bubblewrap);
+    std::vector<Job> out;
+    std::vector<fs::path> files;
+    for (const auto& entry : fs::directory_iterator(fs::path(R1LAB_TEST_DATA) / "code/livecodebench"))
+      if (entry.path().filename().string().find(".ok.py") != std::string::npos) files.push_back(entry.path());
+    std::sort(files.begin(), files.end());
+    for (const auto& path : files) {
+      std::string name = path.filename().string();
+      std::string id = name.substr(0, name.find('.'));
+      for (const auto& p : task->problems()) {
+        if (p.id != id) continue;
+        const auto& problem = code_task.code_problem(p);
+        std::ifstream in(path);
+        std::string source((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        std::map<std::string, std::string> files_beside;
+        std::string main = "main.py";
+        bool functional = problem.tests.front().kind == code::TestKind::functional;
+        if (functional) {
+          files_beside["driver.py"] = code::functional_test_driver(problem.function_name);
+          main = "driver.py";
+        }
+        out.push_back({id, source, functional ? problem.function_name : "",
+                       code::prepare_program(sandbox, code::Language::python, problem.python_prelude + source, {}, files_beside, main),
+                       problem.tests});
       }
-      jobs.push_back({code::prepare_program(sandbox, python ? code::Language::python : code::Language::cpp,
-                                            python ? problem.python_prelude + source : source, {}, files, main),
-                      problem.tests});
     }
+    return out;
+  }();
+  return jobs;
+}
+
+void write_jobs_for_the_peer(const std::string& path) {
+  std::ofstream out(path);
+  for (const Job& job : livecodebench_jobs()) {
+    nlohmann::json io = {{"inputs", nlohmann::json::array()}, {"outputs", nlohmann::json::array()}};
+    for (const auto& test : job.tests) {
+      io["inputs"].push_back(test.input);
+      io["outputs"].push_back(test.output);
+    }
+    if (!job.function_name.empty()) io["fn_name"] = job.function_name;
+    out << nlohmann::json{{"id", job.id}, {"code", job.source}, {"input_output", io.dump()}}.dump() << "\n";
   }
+  if (!out) throw std::runtime_error("cannot write " + path);
+}
+
+void BM_JudgeLiveCodeBench(benchmark::State& state) {
+  const std::vector<Job>& jobs = livecodebench_jobs();
+  code::Sandbox sandbox(code::SandboxMode::bubblewrap);
   int threads = static_cast<int>(state.range(0));
+  bool warm = state.range(1) == 1;
   std::int64_t executions = 0;
   std::atomic<int> failures{0};
   for (auto _ : state) {
@@ -133,11 +174,15 @@ void BM_JudgeLiveCodeBench(benchmark::State& state) {
       workers.emplace_back([&] {
         code::TestRunOptions options;
         options.limits.cpu_seconds = 6;
+        options.warm_python = warm;
         for (std::size_t i = next++; i < jobs.size(); i = next++) {
           auto judgement = code::judge_program(sandbox, jobs[i].program, jobs[i].tests, options);
           done += static_cast<std::int64_t>(judgement.tests.size());
           if (judgement.status != code::ExecutionStatus::ok) ++failures;
         }
+        // A zygote ends with the thread that started it (its parent-death signal): the next iteration's
+        // threads start their own, as grading processes do once.
+        code::stop_warm_interpreters();
       });
     for (auto& w : workers) w.join();
     executions += done;
@@ -146,9 +191,20 @@ void BM_JudgeLiveCodeBench(benchmark::State& state) {
   state.counters["executions_per_s"] = benchmark::Counter(static_cast<double>(executions), benchmark::Counter::kIsRate);
   state.counters["programs"] = static_cast<double>(jobs.size());
 }
-BENCHMARK(BM_JudgeLiveCodeBench)->Arg(1)->Arg(static_cast<int>(std::thread::hardware_concurrency()))
+BENCHMARK(BM_JudgeLiveCodeBench)
+    ->ArgsProduct({{1, static_cast<int>(std::thread::hardware_concurrency())}, {0, 1}})
     ->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(3);
 
 }  // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  constexpr std::string_view kWriteJobs = "--write-lcb-jobs=";
+  if (argc == 2 && std::string_view(argv[1]).substr(0, kWriteJobs.size()) == kWriteJobs) {
+    write_jobs_for_the_peer(std::string(argv[1] + kWriteJobs.size()));
+    return 0;
+  }
+  benchmark::Initialize(&argc, argv);
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

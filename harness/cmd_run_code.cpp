@@ -83,6 +83,7 @@ void add_run_code_command(CLI::App& app) {
       request.limits.cpu_seconds = flags->time_limit;
       request.limits.wall_seconds = flags->wall_limit;
       request.limits.memory_bytes = static_cast<std::size_t>(flags->memory_limit_mb) << 20;
+      request.limits = code::limits_for(program, request.limits);
       code::ExecutionResult result = sandbox.run(request);
       out["run"] = code::to_json(result);
       out["status"] = code::execution_status_name(result.status);

@@ -45,6 +45,7 @@ struct GradingFlags {
   std::string standings;
   std::string code_language = "python";
   std::string code_cache;
+  std::string python_start = "warm";
 };
 void add_grading_flags(CLI::App& command, GradingFlags& flags);
 code::SandboxMode sandbox_mode_from_flag(const std::string& value);

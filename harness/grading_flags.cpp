@@ -38,6 +38,10 @@ void add_grading_flags(CLI::App& command, GradingFlags& flags) {
   command.add_option("--code-language", flags.code_language, "Language of a code block without a tag: python or cpp")
       ->group(code)->check(CLI::IsMember({"python", "cpp"}));
   command.add_option("--code-cache", flags.code_cache, "Folder for compiled C++ programs")->group(code);
+  command.add_option("--python-start", flags.python_start,
+                     "warm: each Python test is a fork of a sandboxed interpreter with the imports loaded; cold: a "
+                     "fresh sandbox and interpreter per test (docs/sandbox.md)")
+      ->group(code)->check(CLI::IsMember({"warm", "cold"}));
 }
 
 code::SandboxMode sandbox_mode_from_flag(const std::string& value) {
@@ -72,6 +76,7 @@ tasks::GradingConfig grading_config_from(const GradingFlags& flags) {
   config.code.standings = flags.standings;
   config.code.default_language = code::language_from_name(flags.code_language);
   config.code.cache_dir = flags.code_cache;
+  config.code.warm_python = flags.python_start == "warm";
   return config;
 }
 

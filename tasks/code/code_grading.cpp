@@ -19,7 +19,8 @@ nlohmann::json to_json(const CodeGradingOptions& o) {
           {"memory_limit_mb", o.memory_limit_mb > 0 ? nlohmann::json(o.memory_limit_mb) : nlohmann::json("per task")},
           {"stop_at_first_failure", o.stop_at_first_failure},
           {"float_tolerance", o.float_tolerance},
-          {"checker", o.checker.string()}};
+          {"checker", o.checker.string()},
+          {"python_start", o.warm_python ? "warm" : "cold"}};
 }
 
 std::string functional_test_driver(const std::string& function_name) {
@@ -152,6 +153,7 @@ CodeGradingResult grade_code(const CodeProblem& problem, const std::string& comp
     }
     run.limits.memory_bytes = (options.memory_limit_mb > 0 ? options.memory_limit_mb : problem.memory_limit_mb) << 20;
     run.stop_at_first_failure = options.stop_at_first_failure;
+    run.warm_python = options.warm_python;
     // LiveCodeBench's whole-program budget: (timeout + 1) per test, plus 5 s.
     run.global_wall_seconds = (limit * options.time_scale + global_seconds_per_test_extra) * static_cast<double>(problem.tests.size()) + 5;
     run.rule.kind = options.checker.empty() ? problem.comparison : ComparisonKind::checker;

@@ -32,6 +32,7 @@ struct CodeGradingOptions {
   double float_tolerance = 0;        // Codeforces token comparison
   std::filesystem::path checker;     // Codeforces: a testlib-style checker for every problem
   std::filesystem::path cache_dir;   // compiled C++ programs (empty: the default)
+  bool warm_python = true;           // Python tests as forks of a warm sandboxed interpreter (warm_python.h)
   std::filesystem::path standings;   // Codeforces: contest standings for the rating (docs/codeforces-rating.md)
 };
 

@@ -105,6 +105,11 @@ TemporaryFolder::~TemporaryFolder() {
   fs::remove_all(path_, ec);
 }
 
+ExecutionLimits limits_for(const Program& program, ExecutionLimits limits) {
+  if (program.language == Language::python && limits.stack_bytes == 0) limits.stack_bytes = kUnlimitedStack;
+  return limits;
+}
+
 Program prepare_program(const Sandbox& sandbox, Language language, const std::string& source,
                         const ProgramOptions& options, const std::map<std::string, std::string>& files,
                         const std::string& entry) {

@@ -50,6 +50,10 @@ struct Program {
   std::shared_ptr<TemporaryFolder> owned; // keeps a temporary folder alive with the program
 };
 
+// The limits `program` runs under: Python gets no stack limit of its own (sandbox.h, stack_bytes), so
+// that threads can start.
+ExecutionLimits limits_for(const Program& program, ExecutionLimits limits);
+
 struct ProgramOptions {
   std::filesystem::path cache_dir;        // empty: <staging root>/cpp-cache
   double compile_cpu_seconds = 30;

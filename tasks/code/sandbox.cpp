@@ -66,10 +66,20 @@ struct ChildPlan {
   const char* working_dir = nullptr;    // rlimits_only: where the program starts
   int status_fd = -1;                   // bwrap --json-status-fd, kept open across exec
   rlim_t processes = 32;
+  bool ceilings = false;                // limits are soft, hard ones kept (a long-lived zygote's)
 };
 
 void set_limit(int resource, rlim_t soft, rlim_t hard) {
   rlimit limit{soft, hard};
+  setrlimit(resource, &limit);
+}
+
+// A ceiling: the soft limit, under the hard limit the process already has (which it cannot raise).
+void set_ceiling(int resource, rlim_t soft) {
+  rlimit limit{};
+  if (getrlimit(resource, &limit) != 0) return;
+  if (limit.rlim_max != RLIM_INFINITY && soft > limit.rlim_max) soft = limit.rlim_max;
+  limit.rlim_cur = soft;
   setrlimit(resource, &limit);
 }
 
@@ -93,14 +103,24 @@ struct ChildSetup : bp::extend::handler {
 
     const ExecutionLimits& l = plan->limits;
     auto cpu = static_cast<rlim_t>(std::ceil(l.cpu_seconds));
-    // soft = hard: the program runs as pid 1 of its namespace, which ignores SIGXCPU, so the limit is
-    // enforced by the kernel's SIGKILL at the hard limit.
-    set_limit(RLIMIT_CPU, cpu, cpu);
-    set_limit(RLIMIT_AS, l.memory_bytes, l.memory_bytes);
-    set_limit(RLIMIT_STACK, l.memory_bytes, l.memory_bytes);
-    set_limit(RLIMIT_FSIZE, l.file_size_bytes, l.file_size_bytes);
-    set_limit(RLIMIT_NOFILE, static_cast<rlim_t>(l.open_files), static_cast<rlim_t>(l.open_files));
-    set_limit(RLIMIT_NPROC, plan->processes, plan->processes);
+    if (plan->ceilings) {
+      set_ceiling(RLIMIT_CPU, cpu);
+      set_ceiling(RLIMIT_AS, l.memory_bytes);
+      set_ceiling(RLIMIT_STACK, l.stack_bytes == 0 ? l.memory_bytes : static_cast<rlim_t>(l.stack_bytes));
+      set_ceiling(RLIMIT_FSIZE, l.file_size_bytes);
+      set_ceiling(RLIMIT_NOFILE, static_cast<rlim_t>(l.open_files));
+      set_ceiling(RLIMIT_NPROC, plan->processes);
+    } else {
+      // soft = hard: the program runs as pid 1 of its namespace, which ignores SIGXCPU, so the limit is
+      // enforced by the kernel's SIGKILL at the hard limit.
+      set_limit(RLIMIT_CPU, cpu, cpu);
+      set_limit(RLIMIT_AS, l.memory_bytes, l.memory_bytes);
+      const rlim_t stack = l.stack_bytes == 0 ? l.memory_bytes : l.stack_bytes == kUnlimitedStack ? RLIM_INFINITY : l.stack_bytes;
+      set_limit(RLIMIT_STACK, stack, stack);
+      set_limit(RLIMIT_FSIZE, l.file_size_bytes, l.file_size_bytes);
+      set_limit(RLIMIT_NOFILE, static_cast<rlim_t>(l.open_files), static_cast<rlim_t>(l.open_files));
+      set_limit(RLIMIT_NPROC, plan->processes, plan->processes);
+    }
     set_limit(RLIMIT_CORE, 0, 0);
 
     if (plan->drop_privileges) {
@@ -233,14 +253,27 @@ bool Sandbox::bubblewrap_works(std::string* why_not) {
   return probe.works;
 }
 
-ExecutionResult Sandbox::run(const ExecutionRequest& request) const {
-  ExecutionResult result;
+namespace {
+
+// A process just started by launch(): its pid and our ends of its pipes.
+struct Launched {
+  pid_t pid = -1;
+  int in_fd = -1, out_fd = -1, err_fd = -1;
+  int status_fd = -1;                   // bwrap's JSON status (run to completion only)
+  std::filesystem::path scratch;        // rlimits_only: the program's private temp folder on the host
+  std::string error;                    // why it could not start
+};
+
+// Builds the command line (bwrap's arguments, then the program's) and starts it with the limits applied
+// between fork and exec. `long_lived`: the limits are ceilings, no status pipe, and an empty code_dir
+// becomes a writable tmpfs at /code.
+Launched launch(SandboxMode mode, const std::string& bwrap_path, const ExecutionRequest& request, bool long_lived) {
+  Launched out;
   const ExecutionLimits& limits = request.limits;
   const bool as_root = geteuid() == 0;
-  const bool sandboxed = mode_ == SandboxMode::bubblewrap;
+  const bool sandboxed = mode == SandboxMode::bubblewrap;
   static const int user_processes = as_root ? 0 : count_processes_of_current_user();
 
-  // The command line: bwrap's own arguments, then the program's.
   const std::string code_inside = sandboxed ? "/code" : request.code_dir.string();
   const std::string out_inside = sandboxed ? "/out" : request.output_dir.string();
   std::vector<std::string> program;
@@ -251,20 +284,20 @@ ExecutionResult Sandbox::run(const ExecutionRequest& request) const {
   for (const auto& kv : request.extra_environment) environment.push_back(kv);
 
   std::array<int, 2> status_pipe{-1, -1};
-  std::filesystem::path scratch;   // rlimits_only: the program's private temp folder on the host
   std::vector<std::string> args;
   std::string exe;
   if (sandboxed) {
-    if (pipe2(status_pipe.data(), O_CLOEXEC) != 0) {
-      result.detail = std::string("pipe2 failed: ") + std::strerror(errno);
-      return result;
+    if (!long_lived && pipe2(status_pipe.data(), O_CLOEXEC) != 0) {
+      out.error = std::string("pipe2 failed: ") + std::strerror(errno);
+      return out;
     }
-    exe = bwrap_path_;
+    exe = bwrap_path;
     args = {"--unshare-user", "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
             "--die-with-parent", "--as-pid-1", "--new-session", "--hostname", "sandbox", "--uid", "65534", "--gid", "65534",
             "--ro-bind", "/usr", "/usr", "--proc", "/proc", "--dev", "/dev",
-            "--size", std::to_string(limits.tmp_bytes), "--tmpfs", "/tmp",
-            "--ro-bind", request.code_dir.string(), "/code"};
+            "--size", std::to_string(limits.tmp_bytes), "--tmpfs", "/tmp"};
+    if (request.code_dir.empty()) args.insert(args.end(), {"--size", std::to_string(limits.tmp_bytes), "--tmpfs", "/code"});
+    else args.insert(args.end(), {"--ro-bind", request.code_dir.string(), "/code"});
     // Merged-/usr systems have /bin, /lib, ... as links into /usr; older ones have real folders.
     for (const char* top : {"/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"}) {
       std::error_code ec;
@@ -280,14 +313,15 @@ ExecutionResult Sandbox::run(const ExecutionRequest& request) const {
     // bwrap's root is a tmpfs of its own; read-only, or a program could fill memory writing "/x".
     args.insert(args.end(), {"--remount-ro", "/", "--chdir", "/tmp", "--clearenv"});
     for (const auto& [key, value] : environment) args.insert(args.end(), {"--setenv", key, value});
-    args.insert(args.end(), {"--json-status-fd", std::to_string(status_pipe[1]), "--"});
+    if (status_pipe[1] >= 0) args.insert(args.end(), {"--json-status-fd", std::to_string(status_pipe[1])});
+    args.push_back("--");
     args.insert(args.end(), program.begin(), program.end());
   } else {
     std::error_code ec;
-    scratch = std::filesystem::temp_directory_path(ec) / ("r1lab-run-" + std::to_string(getpid()) + "-" +
-                                                          std::to_string(Clock::now().time_since_epoch().count()));
-    std::filesystem::create_directories(scratch, ec);
-    std::filesystem::permissions(scratch, std::filesystem::perms::all, ec);   // the execution's uid writes here
+    out.scratch = std::filesystem::temp_directory_path(ec) / ("r1lab-run-" + std::to_string(getpid()) + "-" +
+                                                              std::to_string(Clock::now().time_since_epoch().count()));
+    std::filesystem::create_directories(out.scratch, ec);
+    std::filesystem::permissions(out.scratch, std::filesystem::perms::all, ec);   // the execution's uid writes here
     auto found = program.empty() ? std::filesystem::path() : std::filesystem::path(program[0]);
     if (found.is_relative()) found = bp::search_path(program[0], {"/usr/local/bin", "/usr/bin", "/bin"}).string();
     exe = found.string();
@@ -298,11 +332,12 @@ ExecutionResult Sandbox::run(const ExecutionRequest& request) const {
   plan.limits = limits;
   plan.drop_privileges = as_root;
   plan.status_fd = status_pipe[1];
+  plan.ceilings = long_lived;
   // bwrap itself and its namespace init count as processes too.
   plan.processes = static_cast<rlim_t>(limits.processes + (sandboxed ? 3 : 0) + user_processes);
   const std::string writable = request.output_dir.string();
   if (!request.output_dir.empty()) plan.writable_dir = writable.c_str();
-  const std::string scratch_text = scratch.string();
+  const std::string scratch_text = out.scratch.string();
   if (!sandboxed) plan.working_dir = scratch_text.c_str();
 
   bp::pipe in_pipe, out_pipe, err_pipe;
@@ -311,36 +346,79 @@ ExecutionResult Sandbox::run(const ExecutionRequest& request) const {
   if (!sandboxed)
     for (const auto& [key, value] : environment) child_environment[key] = value;
 
-  auto started = Clock::now();
   std::error_code spawn_error;
-  pid_t pid = -1;
   {
     bp::child child(bp::exe = exe, bp::args = args, bp::env = child_environment, bp::std_in < in_pipe,
                     bp::std_out > out_pipe, bp::std_err > err_pipe, ChildSetup(&plan), spawn_error);
     if (!spawn_error) {
-      pid = child.id();
+      out.pid = child.id();
       child.detach();   // we reap it ourselves, with wait4, to get its resource usage
     }
   }
   if (status_pipe[1] >= 0) close(status_pipe[1]);
-  if (spawn_error || pid <= 0) {
+  if (spawn_error || out.pid <= 0) {
     if (status_pipe[0] >= 0) close(status_pipe[0]);
-    result.detail = "could not start " + exe + ": " + spawn_error.message();
+    out.error = "could not start " + exe + ": " + spawn_error.message();
+    out.pid = -1;
     std::error_code ec;
-    if (!scratch.empty()) std::filesystem::remove_all(scratch, ec);
-    return result;
+    if (!out.scratch.empty()) std::filesystem::remove_all(out.scratch, ec);
+    return out;
   }
-  const uid_t execution_uid = static_cast<uid_t>(kUidBase + static_cast<std::uint32_t>(pid));
-
-  // Feed stdin, collect stdout/stderr/status, watch the deadline; until the process has exited.
-  int in_fd = in_pipe.native_sink(), out_fd = out_pipe.native_source(), err_fd = err_pipe.native_source();
+  out.status_fd = status_pipe[0];
+  out.in_fd = in_pipe.native_sink();
+  out.out_fd = out_pipe.native_source();
+  out.err_fd = err_pipe.native_source();
   in_pipe.assign_sink(-1);
   out_pipe.assign_source(-1);
   err_pipe.assign_source(-1);
-  in_pipe.close();
-  out_pipe.close();
-  err_pipe.close();
-  int status_fd = status_pipe[0];
+  return out;
+}
+
+}  // namespace
+
+SandboxedProcess Sandbox::start(const ExecutionRequest& request) const {
+  if (mode_ != SandboxMode::bubblewrap) throw std::runtime_error("a long-lived sandboxed process needs bubblewrap");
+  Launched launched = launch(mode_, bwrap_path_, request, /*long_lived=*/true);
+  if (launched.pid <= 0) throw std::runtime_error(launched.error);
+  SandboxedProcess process;
+  process.pid = launched.pid;
+  process.stdin_fd = launched.in_fd;
+  process.stdout_fd = launched.out_fd;
+  process.stderr_fd = launched.err_fd;
+  if (geteuid() == 0) process.uid = kUidBase + static_cast<std::uint32_t>(launched.pid);
+  return process;
+}
+
+void Sandbox::stop(SandboxedProcess& process) {
+  if (process.pid > 0) {
+    kill(-process.pid, SIGKILL);
+    kill(process.pid, SIGKILL);
+    while (waitpid(process.pid, nullptr, 0) < 0 && errno == EINTR) {}
+    if (process.uid != 0) kill_all_of_uid(static_cast<uid_t>(process.uid));
+  }
+  for (int* fd : {&process.stdin_fd, &process.stdout_fd, &process.stderr_fd})
+    if (*fd >= 0) { close(*fd); *fd = -1; }
+  process.pid = -1;
+}
+
+ExecutionResult Sandbox::run(const ExecutionRequest& request) const {
+  ExecutionResult result;
+  const ExecutionLimits& limits = request.limits;
+  const bool as_root = geteuid() == 0;
+  const bool sandboxed = mode_ == SandboxMode::bubblewrap;
+  auto started = Clock::now();
+  Launched launched = launch(mode_, bwrap_path_, request, /*long_lived=*/false);
+  if (launched.pid <= 0) {
+    result.detail = launched.error;
+    return result;
+  }
+  const pid_t pid = launched.pid;
+  const std::filesystem::path& scratch = launched.scratch;
+  const uid_t execution_uid = static_cast<uid_t>(kUidBase + static_cast<std::uint32_t>(pid));
+
+  // Feed stdin, collect stdout/stderr/status, watch the deadline; until the process has exited.
+  int in_fd = launched.in_fd, out_fd = launched.out_fd, err_fd = launched.err_fd;
+  int status_fd = launched.status_fd;
   int exit_fd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
   for (int fd : {in_fd, out_fd, err_fd, status_fd}) if (fd >= 0) set_nonblocking(fd);
   std::size_t written = 0;
@@ -441,7 +519,13 @@ ExecutionResult Sandbox::run(const ExecutionRequest& request) const {
   }
   result.exit_code = code;
   result.signal = signal;
+  classify_execution(result, limits, wall_limit, killed_for_wall, killed_for_output);
+  return result;
+}
 
+void classify_execution(ExecutionResult& result, const ExecutionLimits& limits, double wall_limit, bool killed_for_wall,
+                        bool killed_for_output) {
+  const int code = result.exit_code, signal = result.signal;
   const double cpu_limit = std::ceil(limits.cpu_seconds);
   if (killed_for_output) {
     result.status = ExecutionStatus::output_limit;
@@ -462,7 +546,6 @@ ExecutionResult Sandbox::run(const ExecutionRequest& request) const {
     result.status = ExecutionStatus::runtime_error;
     result.detail = signal != 0 ? "killed by " + signal_name(signal) : "exit code " + std::to_string(code);
   }
-  return result;
 }
 
 }  // namespace r1lab::code

@@ -64,6 +64,10 @@ struct ExecutionLimits {
   double cpu_seconds = 6;
   double wall_seconds = 0;                           // 0: 2 x cpu_seconds + 1
   std::size_t memory_bytes = std::size_t{1} << 30;   // address space
+  // Main-thread stack: 0 is the address-space limit (judges' convention for C++); kUnlimitedStack sets
+  // none of its own (the address space still bounds it). Python needs the latter: glibc sizes a new
+  // thread's default stack by this limit, so with the whole address space no thread could ever start.
+  std::size_t stack_bytes = 0;
   std::size_t file_size_bytes = std::size_t{64} << 20;
   std::size_t tmp_bytes = std::size_t{64} << 20;     // size of the private /tmp
   int processes = 32;
@@ -71,6 +75,8 @@ struct ExecutionLimits {
   std::size_t stdout_bytes = std::size_t{64} << 20;
   std::size_t stderr_bytes = std::size_t{64} << 10;
 };
+
+inline constexpr std::size_t kUnlimitedStack = ~std::size_t{0};
 
 struct ExecutionRequest {
   // argv[0] is looked up on the sandbox's PATH. The strings "{code}" and "{out}" in any argument are
@@ -96,6 +102,16 @@ struct ExecutionResult {
   std::string detail;            // one line on why, for time_limit, memory_limit, sandbox_error, ...
 };
 
+// A process started in the sandbox that the caller talks to through its pipes (the warm interpreter of
+// tasks/code/warm_python.h), rather than one run to completion.
+struct SandboxedProcess {
+  int pid = -1;
+  int stdin_fd = -1;          // our write end
+  int stdout_fd = -1;         // our read ends
+  int stderr_fd = -1;
+  std::uint32_t uid = 0;      // the execution's uid when started as root, else 0
+};
+
 class Sandbox {
  public:
   // Throws std::runtime_error when the mode cannot work here (bubblewrap missing or unable to create
@@ -106,6 +122,14 @@ class Sandbox {
   // Runs one program. Never throws for anything the program does; problems of the sandbox itself come
   // back as sandbox_error.
   ExecutionResult run(const ExecutionRequest& request) const;
+
+  // Starts request.argv in the sandbox (bubblewrap only) and returns at once; no deadline is watched.
+  // The limits are ceilings: they are soft limits with the hard ones left as they are, so that the process
+  // can set each child's own (lower or higher) limits. An empty code_dir gives a private writable tmpfs at
+  // /code instead. Throws std::runtime_error when the process cannot be started.
+  SandboxedProcess start(const ExecutionRequest& request) const;
+  // Kills a started process with everything it started, reaps it and closes its pipes.
+  static void stop(SandboxedProcess& process);
 
   // Whether bubblewrap can create namespaces on this machine (runs `true` in it once).
   static bool bubblewrap_works(std::string* why_not = nullptr);
@@ -120,6 +144,12 @@ class Sandbox {
   SandboxMode mode_;
   std::string bwrap_path_;
 };
+
+// Sets result.status and result.detail from how a program ended: result's exit_code, signal, cpu_seconds,
+// peak_memory_bytes and stderr_data, and whether the supervisor killed it for the wall-clock deadline
+// (wall_limit seconds) or for its output. Shared by Sandbox::run and the warm interpreter.
+void classify_execution(ExecutionResult& result, const ExecutionLimits& limits, double wall_limit, bool killed_for_wall,
+                        bool killed_for_output);
 
 // The first uid used for executions when running as root.
 inline constexpr std::uint32_t kUidBase = 100000000;

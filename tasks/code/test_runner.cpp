@@ -2,10 +2,12 @@
 
 #include <chrono>
 #include <fstream>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
 #include "tasks/code/output_compare.h"
+#include "tasks/code/warm_python.h"
 
 namespace r1lab::code {
 
@@ -124,7 +126,7 @@ ProgramJudgement judge_program(const Sandbox& sandbox, const Program& program, c
   auto started = std::chrono::steady_clock::now();
   judgement.status = ExecutionStatus::ok;
   for (const TestCase& test : tests) {
-    ExecutionLimits limits = options.limits;
+    ExecutionLimits limits = limits_for(program, options.limits);
     if (options.global_wall_seconds > 0) {
       double left = options.global_wall_seconds - std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
       if (left <= 0) {
@@ -142,7 +144,9 @@ ProgramJudgement judge_program(const Sandbox& sandbox, const Program& program, c
     request.code_dir = program.folder;
     request.stdin_data = test.input;
     request.limits = limits;
-    ExecutionResult run = sandbox.run(request);
+    std::optional<ExecutionResult> warm;
+    if (options.warm_python) warm = run_warm(sandbox, program, test.input, limits);
+    ExecutionResult run = warm ? std::move(*warm) : sandbox.run(request);
     TestOutcome outcome = judge_execution(sandbox, run, test, options.rule);
     judgement.tests.push_back(outcome);
     if (outcome.status == ExecutionStatus::ok) {

@@ -40,6 +40,7 @@ struct TestRunOptions {
   double global_wall_seconds = 0;           // 0: no budget for the whole program
   bool stop_at_first_failure = true;
   ComparisonRule rule;
+  bool warm_python = true;                  // Python tests as forks of a warm interpreter (warm_python.h)
 };
 
 struct TestOutcome {

@@ -53,7 +53,7 @@ TEST(HumanEval, CanonicalSolutionsPassAll164) {
 }
 
 // tests/data/code/<task>/<problem id>.<expected status>.<py|cpp>
-void check_reference_solutions(const std::string& task_name, int minimum_ok) {
+void check_reference_solutions(const std::string& task_name, int minimum_ok, bool warm_python = true) {
   if (!sandbox_available()) GTEST_SKIP() << "no bubblewrap";
   auto task = make_task(task_name);
   task->load(shared());
@@ -61,6 +61,7 @@ void check_reference_solutions(const std::string& task_name, int minimum_ok) {
   for (const auto& p : task->problems()) by_id[p.id] = &p;
   GradingConfig config;
   config.code.time_limit_seconds = 2;   // keeps the slow variants short; the good ones need far less
+  config.code.warm_python = warm_python;
   int ok = 0;
   std::set<std::string> kinds;
   for (const auto& entry : fs::directory_iterator(fs::path(R1LAB_TEST_DATA) / "code" / task_name)) {
@@ -82,6 +83,8 @@ void check_reference_solutions(const std::string& task_name, int minimum_ok) {
 
 TEST(LiveCodeBench, OurSolutionsPassAndBrokenVariantsGetTheirStatus) { check_reference_solutions("livecodebench", 20); }
 TEST(Codeforces, OurSolutionsPassAndBrokenVariantsGetTheirStatus) { check_reference_solutions("codeforces", 20); }
+// The same verdicts with a fresh sandbox and interpreter per test (--python-start cold).
+TEST(LiveCodeBench, OurSolutionsGetTheSameStatusesCold) { check_reference_solutions("livecodebench", 20, false); }
 
 // Small programs, one per point where running inside LiveCodeBench's checker decides something, with
 // that checker's verdicts (tests/data/code/lcb_semantics/cases.json, made by make_verdicts.py there from
@@ -93,7 +96,11 @@ TEST(LiveCodeBench, DecidesAsLiveCodeBenchsCheckerCaseByCase) {
   auto document = nlohmann::json::parse(read_text(folder / "cases.json"));
   ASSERT_TRUE(document["oracle"].contains("checker")) << "run make_verdicts.py";
   std::set<std::string> points;
+  for (bool warm : {true, false})   // each Python test a fork of a warm interpreter, and each a fresh one
   for (const auto& c : document["cases"]) {
+    SCOPED_TRACE(warm ? "--python-start warm" : "--python-start cold");
+    code::CodeGradingOptions options = GradingConfig{}.code;
+    options.warm_python = warm;
     const std::string name = c["name"];
     const bool functional = c.contains("function");
     std::vector<code::TestCase> tests;
@@ -101,7 +108,7 @@ TEST(LiveCodeBench, DecidesAsLiveCodeBenchsCheckerCaseByCase) {
       tests.push_back({t["input"].get<std::string>(), t["output"].get<std::string>(), functional ? code::TestKind::functional : code::TestKind::standard_io});
     code::CodeProblem problem = livecodebench_code_problem(std::move(tests), c.value("function", ""));
     std::string completion = CodeTask::as_completion(read_text(folder / (name + ".py")), code::Language::python);
-    grading::Verdict verdict = code::grade_code(problem, completion, "", GradingConfig{}.code).verdict;
+    grading::Verdict verdict = code::grade_code(problem, completion, "", options).verdict;
 
     ASSERT_TRUE(c.contains("lcb_passes")) << name << ": run make_verdicts.py";
     bool differs = c.contains("r1lab_differs");
