@@ -1,10 +1,12 @@
 #include "trainer/causal_lm.h"
 
 #include <ATen/CPUGeneratorImpl.h>
+#include <ATen/Context.h>
 
 #include <cmath>
 #include <fstream>
 #include <map>
+#include <mutex>
 #include <numbers>
 #include <stdexcept>
 
@@ -177,7 +179,13 @@ std::unique_ptr<CausalLM> CausalLM::load(const std::filesystem::path& dir, const
   std::optional<SafetensorsReader> reader;
   std::optional<WeightLoader> w;
   std::optional<at::Generator> generator;
-  if (options.random_init_seed) {
+  if (options.random_init_seed && options.device.is_cuda()) {
+    // On the device's own generator: drawing billions of numbers one by one on the CPU takes minutes.
+    // Different numbers from a CPU initialisation with the same seed, but the same distribution.
+    generator = at::globalContext().defaultGenerator(options.device);
+    std::lock_guard<std::mutex> lock(generator->mutex());
+    generator->set_current_seed(*options.random_init_seed);
+  } else if (options.random_init_seed) {
     generator = at::detail::createCPUGenerator(*options.random_init_seed);
   } else {
     reader.emplace(dir);
@@ -190,7 +198,9 @@ std::unique_ptr<CausalLM> CausalLM::load(const std::filesystem::path& dir, const
     if (generator) {
       const bool norm = spec.name.size() >= 4 && spec.name.compare(spec.name.size() - 4, 4, "norm") == 0;
       const bool bias = spec.name.find("bias") != std::string::npos;
-      at::Tensor values = norm ? at::ones(spec.shape) : bias ? at::zeros(spec.shape) : at::empty(spec.shape).normal_(0, init_std, *generator);
+      const auto where = at::TensorOptions().device(generator->device());
+      at::Tensor values = norm ? at::ones(spec.shape, where) : bias ? at::zeros(spec.shape, where)
+                                                                    : at::empty(spec.shape, where).normal_(0, init_std, *generator);
       // nn.Embedding(padding_idx=pad_token_id) is zeroed there, as transformers' _init_weights does.
       const nlohmann::json pad = c.source.value("pad_token_id", nlohmann::json());
       if (spec.name == "embed" && pad.is_number_integer() && pad.get<std::int64_t>() >= 0 && pad.get<std::int64_t>() < c.vocab_size) {

@@ -94,7 +94,8 @@ struct LoadOptions {
   // "auto": the stored dtype on CUDA, float32 on CPU (bf16 GEMMs are slow on most CPUs).
   std::string dtype = "auto";
   // Set: no weights are read; every parameter is initialised as transformers initialises a new model
-  // (matrices and embeddings normal(0, initializer_range), biases 0, norms 1) from this seed.
+  // (matrices and embeddings normal(0, initializer_range), biases 0, norms 1) from this seed. On CUDA
+  // the device's generator draws them (fast for billions of weights): the same law, other numbers.
   std::optional<std::uint64_t> random_init_seed;
 };
 

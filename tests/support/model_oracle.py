@@ -1,12 +1,12 @@
-"""The reference the model tests compare with: Hugging Face transformers on CPU in fp32.
+"""The reference the model tests compare with: Hugging Face transformers, in fp32 on the CPU unless told.
 
   model_oracle.py make qwen2|llama OUT_DIR --data-dir DATA [--shard] [--dtype float32|bfloat16] [--shape S]
       a tiny randomly initialised model with the real Qwen tokenizer: Qwen2 (QKV bias, tied embeddings)
       or Llama (no bias, untied, Llama 3 RoPE scaling); both grouped-query. --shard splits the weights.
-  model_oracle.py logits MODEL_DIR IN.json OUT.bin
+  model_oracle.py logits MODEL_DIR IN.json OUT.bin [--device cpu|cuda]
       IN: {"ids": [[...]], "mask": [[...]], "dtype": optional, float32 by default};
       OUT: the logits as float32, row-major (batch, T, vocab)
-  model_oracle.py generate MODEL_DIR IN.json OUT.json
+  model_oracle.py generate MODEL_DIR IN.json OUT.json [--device cpu|cuda]
       IN: {"prompts": [[ids]], "max_new_tokens": N}; greedy generate() of each prompt alone;
       OUT: {"tokens": [[new ids]]} (ending at EOS when it came)
 """
@@ -66,28 +66,28 @@ def make(args):
     print(out)
 
 
-def load(model_dir, dtype="float32"):
-    return AutoModelForCausalLM.from_pretrained(model_dir, dtype=getattr(torch, dtype)).eval()
+def load(model_dir, dtype="float32", device="cpu"):
+    return AutoModelForCausalLM.from_pretrained(model_dir, dtype=getattr(torch, dtype)).to(device).eval()
 
 
 def logits(args):
     spec = json.loads(pathlib.Path(args.input).read_text())
-    model = load(args.model_dir, spec.get("dtype", "float32"))
-    ids = torch.tensor(spec["ids"])
-    mask = torch.tensor(spec["mask"])
+    model = load(args.model_dir, spec.get("dtype", "float32"), args.device)
+    ids = torch.tensor(spec["ids"], device=args.device)
+    mask = torch.tensor(spec["mask"], device=args.device)
     # Positions count real tokens, as generate() does for left padding.
     positions = (mask.cumsum(-1) - 1).clamp(min=0)
     with torch.no_grad():
         out = model(input_ids=ids, attention_mask=mask, position_ids=positions).logits.float()
-    out.contiguous().numpy().tofile(args.output)
+    out.cpu().contiguous().numpy().tofile(args.output)
 
 
 def generate(args):
     spec = json.loads(pathlib.Path(args.input).read_text())
-    model = load(args.model_dir)
+    model = load(args.model_dir, device=args.device)
     results = []
     for prompt in spec["prompts"]:
-        ids = torch.tensor([prompt])
+        ids = torch.tensor([prompt], device=args.device)
         with torch.no_grad():
             out = model.generate(ids, attention_mask=torch.ones_like(ids), do_sample=False,
                                  max_new_tokens=spec["max_new_tokens"], pad_token_id=0)
@@ -112,6 +112,7 @@ def main():
         p.add_argument("model_dir")
         p.add_argument("input")
         p.add_argument("output")
+        p.add_argument("--device", default="cpu")
     args = parser.parse_args()
     {"make": make, "logits": logits, "generate": generate}[args.mode](args)
 
