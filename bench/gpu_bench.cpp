@@ -184,7 +184,7 @@ Json sft_step(const Options& o, double matmul_rate) {
   at::Tensor grad = at::zeros_like(model->flat_parameters());
   model->attach_gradients(grad);
   at::Tensor master = model->flat_parameters().detach().to(at::kFloat).clone();
-  AdamW optimizer(master, 0, model->parameter_table().decayed_numel(), AdamWSettings{0.9, 0.95, 1e-8, 0.1});
+  AdamW optimizer(master, 0, model->parameter_table().decayed_numel(), AdamWSettings{0.9, 0.95, 1e-8, 0.1, AdamWKernel::automatic});
   auto step = [&] {
     grad.zero_();
     at::Tensor loss = summed_nll(model->lm_logits(model->train_hidden_states(ids, layout)).view({rows * columns, -1}), targets,

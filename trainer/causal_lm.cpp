@@ -280,14 +280,20 @@ at::Tensor CausalLM::forward(const at::Tensor& ids, const at::Tensor& positions,
   if (end > cache.capacity()) cache.reserve(end);
   cache.valid.narrow(1, start, T).copy_(valid);
 
-  // allowed[b, i, j]: query i (slot start+i) may attend key slot j. A padding query attends only to
-  // itself, so that no row is fully masked (which would give NaN); its output is never used.
-  at::Tensor key_slots = at::arange(end, ids.options().dtype(at::kLong));
-  at::Tensor query_slots = at::arange(start, end, ids.options().dtype(at::kLong));
-  at::Tensor causal = key_slots.unsqueeze(0) <= query_slots.unsqueeze(1);                         // (T, end)
-  at::Tensor allowed = causal.unsqueeze(0).logical_and(cache.valid.narrow(1, 0, end).unsqueeze(1));   // (B, T, end)
-  allowed = allowed.logical_or((key_slots.unsqueeze(0) == query_slots.unsqueeze(1)).unsqueeze(0));
-  allowed = allowed.unsqueeze(1);                                                                // (B, 1, T, end)
+  // An empty cache filled with unpadded rows needs no mask: causal attention is the whole rule, and
+  // SDPA's is_causal takes the flash kernel on a GPU. Asked once per prefill, never on a decode step.
+  const bool plain_causal = start == 0 && T > 1 && valid.all().item<bool>();
+  // Otherwise allowed[b, i, j]: query i (slot start+i) may attend key slot j. A padding query attends
+  // only to itself, so that no row is fully masked (which would give NaN); its output is never used.
+  std::optional<at::Tensor> allowed;
+  if (!plain_causal) {
+    at::Tensor key_slots = at::arange(end, ids.options().dtype(at::kLong));
+    at::Tensor query_slots = at::arange(start, end, ids.options().dtype(at::kLong));
+    at::Tensor causal = key_slots.unsqueeze(0) <= query_slots.unsqueeze(1);                         // (T, end)
+    at::Tensor mask = causal.unsqueeze(0).logical_and(cache.valid.narrow(1, 0, end).unsqueeze(1));     // (B, T, end)
+    mask = mask.logical_or((key_slots.unsqueeze(0) == query_slots.unsqueeze(1)).unsqueeze(0));
+    allowed = mask.unsqueeze(1);                                                                   // (B, 1, T, end)
+  }
 
   auto [cos, sin] = rope_cos_sin(positions, embed_.scalar_type());
   const std::int64_t q_out = c.num_heads * c.head_dim, kv_out = c.num_kv_heads * c.head_dim;
@@ -304,7 +310,7 @@ at::Tensor CausalLM::forward(const at::Tensor& ids, const at::Tensor& positions,
     cache.keys[l].narrow(2, start, T).copy_(k);
     cache.values[l].narrow(2, start, T).copy_(v);
     at::Tensor keys = cache.keys[l].narrow(2, 0, end), values = cache.values[l].narrow(2, 0, end);
-    at::Tensor attention = at::scaled_dot_product_attention(q, keys, values, allowed, 0.0, false, std::nullopt,
+    at::Tensor attention = at::scaled_dot_product_attention(q, keys, values, allowed, 0.0, /*is_causal=*/plain_causal, std::nullopt,
                                                             /*enable_gqa=*/c.num_kv_heads != c.num_heads);
     attention = attention.transpose(1, 2).reshape({B, T, q_out});
     x = x + at::linear(attention, L.o_weight, optional(L.o_bias));

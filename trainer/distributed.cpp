@@ -110,7 +110,9 @@ class C10dGroup : public ProcessGroup {
 
 std::unique_ptr<ProcessGroup> ProcessGroup::from_environment(at::Device device, std::chrono::milliseconds timeout) {
   const int world = environment_int("WORLD_SIZE", 1);
-  if (world <= 1) return std::make_unique<SingleProcess>();
+  // A launcher's world of one (RANK set: torchrun --nproc-per-node 1) gets a real group, so that one GPU
+  // runs NCCL through the same code paths as many; without a launcher every collective is a no-op.
+  if (world < 1 || (world == 1 && environment("RANK").empty())) return std::make_unique<SingleProcess>();
   const int rank = environment_int("RANK", -1);
   if (rank < 0 || rank >= world) {
     throw std::runtime_error("WORLD_SIZE is " + std::to_string(world) + " but RANK is '" + environment("RANK") +

@@ -2,7 +2,8 @@
 // per device, started by torchrun (`torchrun --no-python --nproc-per-node N build/r1lab train ...`), by
 // any launcher that sets RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR and MASTER_PORT, or by r1lab's own
 // `--nproc N` (harness/process_launcher.h). Without those variables the world is one process and every
-// collective is a no-op, so the trainer has one code path.
+// collective is a no-op, so the trainer has one code path; a launcher's world of one (RANK and
+// WORLD_SIZE=1 set) gets a real one-rank group (NCCL on one GPU).
 //
 // What the trainer needs and nothing more: sums over ranks (all-reduce, bucketed; reduce-scatter and
 // all-gather of the flat buffers for ZeRO-1), a barrier, and an explicit shutdown. Ranks rendezvous

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <limits>
 #include <map>
+#include <numeric>
 #include <stdexcept>
 
 namespace r1lab::trainer {
@@ -30,27 +31,16 @@ struct Prefill {
   at::Tensor logits;
 };
 
-// Identical prompts (a GRPO group's G samples, an eval problem's n samples) are prefilled once: the
-// distinct prompts run through the model, left padded into one batch, then each row takes its prompt's
-// cache row and logits.
-Prefill prefill(const CausalLM& model, const std::vector<Row>& rows, std::size_t first) {
-  std::map<std::vector<std::int64_t>, std::int64_t> distinct_index;
-  std::vector<std::int64_t> prefill_row;   // row - first -> row of the prefill batch
-  std::vector<std::size_t> distinct;       // prefill row -> first row with that prompt
-  std::int64_t prompt_len = 0, longest = 0;
-  for (std::size_t r = first; r < rows.size(); ++r) {
-    auto [it, added] = distinct_index.emplace(rows[r].spec.prompt, static_cast<std::int64_t>(distinct.size()));
-    if (added) distinct.push_back(r);
-    prefill_row.push_back(it->second);
-    prompt_len = std::max<std::int64_t>(prompt_len, static_cast<std::int64_t>(rows[r].spec.prompt.size()));
-    longest = std::max(longest, rows[r].max_new);
-  }
-  const auto U = static_cast<std::int64_t>(distinct.size());
+// Prompts left padded into one batch through the model: their cache and the logits of their last token.
+Prefill prefill_batch(const CausalLM& model, const std::vector<const std::vector<std::int64_t>*>& prompts, std::int64_t room) {
+  const auto U = static_cast<std::int64_t>(prompts.size());
+  std::int64_t prompt_len = 0;
+  for (const auto* prompt : prompts) prompt_len = std::max<std::int64_t>(prompt_len, static_cast<std::int64_t>(prompt->size()));
   // Positions count each row's own tokens.
   std::vector<std::int64_t> ids(static_cast<std::size_t>(U * prompt_len), 0), positions(ids.size(), 0);
   std::vector<std::uint8_t> valid(ids.size(), 0);
   for (std::int64_t u = 0; u < U; ++u) {
-    const auto& prompt = rows[distinct[static_cast<std::size_t>(u)]].spec.prompt;
+    const auto& prompt = *prompts[static_cast<std::size_t>(u)];
     const std::int64_t pad = prompt_len - static_cast<std::int64_t>(prompt.size());
     for (std::size_t t = 0; t < prompt.size(); ++t) {
       const std::size_t cell = static_cast<std::size_t>(u * prompt_len + pad) + t;
@@ -61,15 +51,66 @@ Prefill prefill(const CausalLM& model, const std::vector<Row>& rows, std::size_t
   }
   const at::Device device = model.device();
   auto long_options = at::TensorOptions().dtype(at::kLong);
-  Prefill p{model.new_cache(U, prompt_len + std::min<std::int64_t>(longest, 1024)), at::Tensor()};
+  Prefill p{model.new_cache(U, prompt_len + room), at::Tensor()};
   p.logits = model.forward(at::tensor(ids, long_options).view({U, prompt_len}).to(device),
                            at::tensor(positions, long_options).view({U, prompt_len}).to(device),
                            at::tensor(valid, at::TensorOptions().dtype(at::kByte)).view({U, prompt_len}).to(at::kBool).to(device),
                            p.cache, /*last_only=*/true);
-  if (U < static_cast<std::int64_t>(prefill_row.size())) {
-    at::Tensor rows_of = at::tensor(prefill_row, long_options).to(device);
-    p.cache.select_rows(rows_of);
-    p.logits = p.logits.index_select(0, rows_of);
+  return p;
+}
+
+// Identical prompts (a GRPO group's G samples, an eval problem's n samples) are prefilled once: the
+// distinct prompts run through the model (as `layout` says, engine.h), then each row takes its prompt's
+// cache row and logits. By length, the groups' caches are joined (KvCache::append_rows aligns them at
+// their last token).
+Prefill prefill(const CausalLM& model, const std::vector<Row>& rows, std::size_t first, PrefillLayout layout) {
+  std::map<std::vector<std::int64_t>, std::int64_t> distinct_index;
+  std::vector<std::int64_t> prefill_row;   // row - first -> distinct prompt
+  std::vector<const std::vector<std::int64_t>*> distinct;
+  std::int64_t longest = 0;
+  for (std::size_t r = first; r < rows.size(); ++r) {
+    auto [it, added] = distinct_index.emplace(rows[r].spec.prompt, static_cast<std::int64_t>(distinct.size()));
+    if (added) distinct.push_back(&rows[r].spec.prompt);
+    prefill_row.push_back(it->second);
+    longest = std::max(longest, rows[r].max_new);
+  }
+  const std::int64_t room = std::min<std::int64_t>(longest, 1024);
+  std::vector<std::vector<std::int64_t>> groups;   // distinct prompt indices, in the order they are joined
+  if (layout == PrefillLayout::by_length || (layout == PrefillLayout::automatic && model.device().is_cuda())) {
+    std::map<std::size_t, std::vector<std::int64_t>> by_length;
+    for (std::size_t u = 0; u < distinct.size(); ++u) by_length[distinct[u]->size()].push_back(static_cast<std::int64_t>(u));
+    for (auto& [length, members] : by_length) groups.push_back(std::move(members));
+  } else {
+    groups.emplace_back(distinct.size());
+    std::iota(groups.back().begin(), groups.back().end(), 0);
+  }
+  Prefill p;
+  std::vector<std::int64_t> joined_position(distinct.size());
+  std::int64_t joined = 0;
+  for (const auto& group : groups) {
+    std::vector<const std::vector<std::int64_t>*> prompts;
+    for (std::int64_t u : group) {
+      prompts.push_back(distinct[static_cast<std::size_t>(u)]);
+      joined_position[static_cast<std::size_t>(u)] = joined++;
+    }
+    Prefill part = prefill_batch(model, prompts, room);
+    if (!p.logits.defined()) {
+      p = std::move(part);
+    } else {
+      p.cache.append_rows(part.cache);
+      p.logits = at::cat({p.logits, part.logits});
+    }
+  }
+  std::vector<std::int64_t> rows_of;
+  bool identity = prefill_row.size() == distinct.size();
+  for (std::size_t i = 0; i < prefill_row.size(); ++i) {
+    rows_of.push_back(joined_position[static_cast<std::size_t>(prefill_row[i])]);
+    identity = identity && rows_of.back() == static_cast<std::int64_t>(i);
+  }
+  if (!identity) {
+    at::Tensor index = at::tensor(rows_of, at::TensorOptions().dtype(at::kLong)).to(model.device());
+    p.cache.select_rows(index);
+    p.logits = p.logits.index_select(0, index);
   }
   return p;
 }
@@ -124,7 +165,7 @@ void Engine::stream(const std::function<std::optional<GenerationSpec>()>& next, 
         rows.push_back(std::move(row));
       }
       if (rows.size() > first) {
-        Prefill fresh = prefill(model_, rows, first);
+        Prefill fresh = prefill(model_, rows, first, prefill_);
         if (first == 0) {
           cache = std::move(fresh.cache);
           logits = fresh.logits;

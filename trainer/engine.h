@@ -40,9 +40,16 @@ struct GeneratedSequence {
   std::string finish_reason;          // "stop" (EOS, stop token or string) or "length"
 };
 
+// How newly admitted prompts are prefilled: `padded`, one left-padded batch (attention under a mask;
+// fastest on a CPU); `by_length`, prompts of one length together, unpadded (plain causal attention, which
+// takes SDPA's flash kernel on a GPU), their caches then joined. `automatic`: by_length on CUDA. Both
+// give the same sequences.
+enum class PrefillLayout { automatic, padded, by_length };
+
 class Engine {
  public:
-  Engine(const CausalLM& model, const tokenizer::BpeTokenizer& tokenizer) : model_(model), tokenizer_(tokenizer) {}
+  Engine(const CausalLM& model, const tokenizer::BpeTokenizer& tokenizer, PrefillLayout prefill = PrefillLayout::automatic)
+      : model_(model), tokenizer_(tokenizer), prefill_(prefill) {}
   // Generates every spec, at most max_batch at a time (0: all at once). Returns early with what it has
   // when `stop` turns true (the unfinished sequences then have finish_reason "abort").
   std::vector<GeneratedSequence> generate(const std::vector<GenerationSpec>& specs, const std::atomic<bool>* stop = nullptr,
@@ -57,6 +64,7 @@ class Engine {
  private:
   const CausalLM& model_;
   const tokenizer::BpeTokenizer& tokenizer_;
+  PrefillLayout prefill_;
 };
 
 }  // namespace r1lab::trainer

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <numbers>
+#include <tuple>
 #include <stdexcept>
 
 namespace r1lab::trainer {
@@ -26,6 +27,25 @@ void AdamW::step(const at::Tensor& grad, double lr, double grad_scale) {
   // computed exactly as the same elements of one whole-tensor pass would be.
   constexpr std::int64_t kChunk = std::int64_t{1} << 26;
   const std::int64_t n = master_.numel();
+  const bool fused = s.kernel == AdamWKernel::fused || (s.kernel == AdamWKernel::automatic && master_.is_cuda());
+  if (fused) {
+    // The kernel reads the step count from a tensor (torch.optim increments it before the call, as here).
+    at::Tensor step = at::full({}, static_cast<double>(steps_), master_.options());
+    for (std::int64_t begin = 0; begin < n; begin += kChunk) {
+      const std::int64_t length = std::min(kChunk, n - begin);
+      at::Tensor g = grad.narrow(0, begin, length).to(at::kFloat);
+      if (grad_scale != 1.0) g = g * grad_scale;
+      // Decay stops at decayed_: the chunk's decayed part and the rest are two calls.
+      const std::int64_t decayed = std::clamp<std::int64_t>(decayed_ - begin, 0, length);
+      for (auto [from, count, decay] : {std::tuple{std::int64_t{0}, decayed, s.weight_decay}, std::tuple{decayed, length - decayed, 0.0}}) {
+        if (count == 0) continue;
+        at::_fused_adamw_({master_.narrow(0, begin + from, count)}, {g.narrow(0, from, count)},
+                          {exp_avg_.narrow(0, begin + from, count)}, {exp_avg_sq_.narrow(0, begin + from, count)}, {}, {step}, lr,
+                          s.beta1, s.beta2, decay, s.eps, /*amsgrad=*/false, /*maximize=*/false);
+      }
+    }
+    return;
+  }
   for (std::int64_t begin = 0; begin < n; begin += kChunk) {
     const std::int64_t length = std::min(kChunk, n - begin);
     at::Tensor master = master_.narrow(0, begin, length), m = exp_avg_.narrow(0, begin, length), v = exp_avg_sq_.narrow(0, begin, length);

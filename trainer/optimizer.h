@@ -15,8 +15,14 @@
 
 namespace r1lab::trainer {
 
+// automatic: ATen's fused AdamW kernel (torch.optim.AdamW(fused=True)) on CUDA, where the unfused update
+// is about ten passes over the fp32 state; the single-tensor arithmetic elsewhere (it agrees with
+// TRL/transformers runs step for step on the CPU). Both compute the same update to fp32 rounding.
+enum class AdamWKernel { automatic, single_tensor, fused };
+
 struct AdamWSettings {
   double beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weight_decay = 0.0;
+  AdamWKernel kernel = AdamWKernel::automatic;
 };
 
 class AdamW {

@@ -71,7 +71,8 @@ std::int64_t draw(const float* q, std::int64_t V, const RowSampling& s, double u
     for (std::int64_t i = 0; i < V; ++i) {
       if (bucket_of(q[i]) >= boundary) scratch.emplace_back(q[i], i);
     }
-    auto larger = [](const auto& a, const auto& b) { return a.first > b.first; };
+    // Ties by the lower id: the rule the device path (a stable sort) keeps as well.
+    auto larger = [](const auto& a, const auto& b) { return a.first > b.first || (a.first == b.first && a.second < b.second); };
     std::nth_element(scratch.begin(), scratch.begin() + (s.top_k - 1), scratch.end(), larger);
     scratch.resize(static_cast<std::size_t>(s.top_k));
     std::sort(scratch.begin(), scratch.end(), larger);
@@ -109,7 +110,7 @@ std::int64_t draw(const float* q, std::int64_t V, const RowSampling& s, double u
   for (std::int64_t i = 0; i < V; ++i) {
     if (bucket_of(q[i]) == boundary) scratch.emplace_back(q[i], i);
   }
-  std::sort(scratch.begin(), scratch.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  std::sort(scratch.begin(), scratch.end(), [](const auto& a, const auto& b) { return a.first > b.first || (a.first == b.first && a.second < b.second); });
   double before = above;
   std::size_t taken = 0;
   while (taken < scratch.size() && (before < bound || (taken == 0 && above == 0))) before += scratch[taken++].first;
@@ -143,6 +144,47 @@ std::int64_t draw(const float* q, std::int64_t V, const RowSampling& s, double u
   return last_kept;
 }
 
+// The same draws as draw() for every row at once, in tensor operations, so that on a GPU only the chosen
+// ids leave the device. The top-k/top-p definitions and the tie rule (the lower id first) are draw()'s;
+// sums are in double, prefix sums in id order, as draw() adds them.
+at::Tensor draw_rows_with_tensors(const at::Tensor& probs, const std::vector<RowSampling>& rows, const std::vector<double>& uniforms) {
+  const std::int64_t R = probs.size(0), V = probs.size(1);
+  const at::Device device = probs.device();
+  std::vector<std::int64_t> k(static_cast<std::size_t>(R));
+  std::vector<double> p(static_cast<std::size_t>(R));
+  std::vector<std::uint8_t> k_on(static_cast<std::size_t>(R));
+  for (std::size_t r = 0; r < rows.size(); ++r) {
+    k_on[r] = rows[r].top_k > 0 && rows[r].top_k < V;
+    k[r] = k_on[r] ? rows[r].top_k : V;
+    p[r] = rows[r].top_p < 1.0 ? rows[r].top_p : 2.0;   // > 1: every prefix qualifies
+  }
+  auto on = [&](at::Tensor t) { return t.to(device); };
+  at::Tensor top_k = on(at::tensor(k, at::kLong)).unsqueeze(1), top_p = on(at::tensor(p, at::kDouble)).unsqueeze(1);
+  at::Tensor top_k_on = on(at::tensor(k_on, at::kByte).to(at::kBool)).unsqueeze(1);
+
+  // Descending by probability; a stable sort keeps equal ones in id order (the lower id first).
+  auto [sorted, order] = probs.sort(/*stable=*/true, /*dim=*/-1, /*descending=*/true);
+  at::Tensor mass = sorted.to(at::kDouble);
+  at::Tensor rank = at::arange(V, at::TensorOptions().dtype(at::kLong).device(device)).unsqueeze(0);
+  at::Tensor in_top_k = rank < top_k;
+  at::Tensor before = mass.cumsum(-1) - mass;                      // the mass ahead of each token
+  // draw(): with top-k, the prefix whose share of the top-k mass before it is < p; without, the mass
+  // before it < p * total.
+  at::Tensor top_k_mass = (mass * in_top_k).sum(-1, /*keepdim=*/true);
+  at::Tensor total = probs.to(at::kDouble).sum(-1, /*keepdim=*/true);
+  at::Tensor in_top_p = at::where(top_k_on, before / top_k_mass < top_p, before < top_p * total);
+  at::Tensor keep_sorted = in_top_k.logical_and(in_top_p.logical_or(rank == 0));
+  at::Tensor keep = at::zeros_like(keep_sorted).scatter_(1, order, keep_sorted);
+
+  // The inverse CDF of the kept tokens in id order at each row's uniform number.
+  at::Tensor cdf = (probs.to(at::kDouble) * keep).cumsum(-1);
+  at::Tensor target = on(at::tensor(uniforms, at::kDouble)).unsqueeze(1) * cdf.narrow(1, V - 1, 1);
+  at::Tensor chosen = (cdf <= target).sum(-1);
+  // Past the end only by rounding: the last kept token, as draw() returns it.
+  at::Tensor last_kept = (V - 1) - keep.flip(-1).to(at::kByte).argmax(-1);
+  return at::where(chosen < V, chosen, last_kept);
+}
+
 }  // namespace
 
 double sample_uniform(std::uint64_t seed, std::uint64_t step) {
@@ -155,7 +197,7 @@ std::uint64_t sample_seed(std::uint64_t request_seed, int sample) {
 }
 
 SampledTokens sample_next_tokens(const at::Tensor& logits_in, const std::vector<RowSampling>& rows,
-                                 const std::vector<std::uint64_t>& steps) {
+                                 const std::vector<std::uint64_t>& steps, SamplerPath path) {
   const std::int64_t R = logits_in.size(0), V = logits_in.size(1);
   at::Tensor logits = logits_in.to(at::kFloat);
   SampledTokens out;
@@ -164,22 +206,35 @@ SampledTokens sample_next_tokens(const at::Tensor& logits_in, const std::vector<
 
   std::vector<float> inverse_temperature(static_cast<std::size_t>(R));
   for (std::size_t r = 0; r < rows.size(); ++r) inverse_temperature[r] = rows[r].temperature > 0 ? static_cast<float>(1.0 / rows[r].temperature) : 1.0f;
-  at::Tensor probs = at::softmax(logits * at::tensor(inverse_temperature).to(logits.device()).unsqueeze(1), -1).to(at::kCPU).contiguous();
-  at::Tensor greedy = logits.argmax(-1).to(at::kCPU);
-  const float* p = probs.data_ptr<float>();
-  const std::int64_t* greedy_ids = greedy.data_ptr<std::int64_t>();
-
-  // Rows are independent: split them over the intra-op threads.
-  at::parallel_for(0, R, 1, [&](std::int64_t begin, std::int64_t end) {
-    Histogram histogram;
-    std::vector<std::pair<float, std::int64_t>> scratch;
-    for (std::int64_t r = begin; r < end; ++r) {
-      const RowSampling& s = rows[static_cast<std::size_t>(r)];
-      out.tokens[static_cast<std::size_t>(r)] =
-          s.temperature <= 0 ? greedy_ids[r]
-                             : draw(p + r * V, V, s, sample_uniform(s.seed, steps[static_cast<std::size_t>(r)]), histogram, scratch);
+  at::Tensor probs = at::softmax(logits * at::tensor(inverse_temperature).to(logits.device()).unsqueeze(1), -1);
+  const bool with_tensors = path == SamplerPath::tensors || (path == SamplerPath::automatic && !logits.device().is_cpu());
+  if (with_tensors) {
+    std::vector<double> uniforms(static_cast<std::size_t>(R));
+    std::vector<std::uint8_t> greedy_rows(static_cast<std::size_t>(R));
+    for (std::size_t r = 0; r < rows.size(); ++r) {
+      uniforms[r] = sample_uniform(rows[r].seed, steps[r]);
+      greedy_rows[r] = rows[r].temperature <= 0;
     }
-  });
+    at::Tensor greedy_mask = at::tensor(greedy_rows, at::kByte).to(at::kBool).to(logits.device());
+    at::Tensor chosen = at::where(greedy_mask, logits.argmax(-1), draw_rows_with_tensors(probs, rows, uniforms)).to(at::kCPU);
+    std::copy(chosen.data_ptr<std::int64_t>(), chosen.data_ptr<std::int64_t>() + R, out.tokens.begin());
+  } else {
+    probs = probs.to(at::kCPU).contiguous();
+    at::Tensor greedy = logits.argmax(-1).to(at::kCPU);
+    const float* p = probs.data_ptr<float>();
+    const std::int64_t* greedy_ids = greedy.data_ptr<std::int64_t>();
+    // Rows are independent: split them over the intra-op threads.
+    at::parallel_for(0, R, 1, [&](std::int64_t begin, std::int64_t end) {
+      Histogram histogram;
+      std::vector<std::pair<float, std::int64_t>> scratch;
+      for (std::int64_t r = begin; r < end; ++r) {
+        const RowSampling& s = rows[static_cast<std::size_t>(r)];
+        out.tokens[static_cast<std::size_t>(r)] =
+            s.temperature <= 0 ? greedy_ids[r]
+                               : draw(p + r * V, V, s, sample_uniform(s.seed, steps[static_cast<std::size_t>(r)]), histogram, scratch);
+      }
+    });
+  }
   // log p(token) under the model itself (temperature 1, as vLLM reports it), by the function the trainer
   // scores rollouts with.
   at::Tensor chosen = at::tensor(out.tokens, at::TensorOptions().dtype(at::kLong)).to(logits.device());

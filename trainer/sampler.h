@@ -7,7 +7,8 @@
 // Cost: no sort of the vocabulary. A histogram of the probabilities by value (4096 buckets over their
 // bit patterns) finds the bucket where the top-p mass or the top-k count is crossed, and only that
 // bucket is sorted; the draw is then the inverse CDF of the kept tokens. A few passes over each row, on
-// the CPU, rows in parallel; peaked and flat distributions cost the same.
+// the CPU, rows in parallel; peaked and flat distributions cost the same. On a GPU the same draws are
+// made on the device (SamplerPath below).
 #pragma once
 
 #include <ATen/ATen.h>
@@ -36,9 +37,14 @@ double sample_uniform(std::uint64_t seed, std::uint64_t step);
 // The seed of sample i of a request that asked for several with one seed: one seed per sample.
 std::uint64_t sample_seed(std::uint64_t request_seed, int sample);
 
-// logits: (rows, vocab), any float dtype and device (probabilities are copied to the CPU). `steps[r]`
-// is row r's draw counter.
+// How the draws are computed: `host` copies the probabilities to the CPU (the histogram above: fastest on
+// a CPU); `tensors` does it in tensor operations where the logits are (a sort per row), so that on a GPU
+// only the chosen ids leave the device. Both draw the same tokens from the same probabilities (the same
+// definitions, the same tie rule: the lower id first). `automatic`: host for CPU logits, else tensors.
+enum class SamplerPath { automatic, host, tensors };
+
+// logits: (rows, vocab), any float dtype and device. `steps[r]` is row r's draw counter.
 SampledTokens sample_next_tokens(const at::Tensor& logits, const std::vector<RowSampling>& rows,
-                                 const std::vector<std::uint64_t>& steps);
+                                 const std::vector<std::uint64_t>& steps, SamplerPath path = SamplerPath::automatic);
 
 }  // namespace r1lab::trainer

@@ -15,9 +15,11 @@
 #include "tests/support/tiny_models.h"
 #include "tokenizer/bpe_tokenizer.h"
 #include "trainer/causal_lm.h"
+#include "trainer/distributed.h"
 #include "trainer/engine.h"
 #include "trainer/losses.h"
 #include "trainer/optimizer.h"
+#include "trainer/sampler.h"
 
 namespace fs = std::filesystem;
 using namespace r1lab::trainer;
@@ -199,7 +201,7 @@ std::vector<double> train_losses(const fs::path& dir, at::Device where, const st
   at::Tensor grad = at::zeros_like(model->flat_parameters());
   model->attach_gradients(grad);
   at::Tensor master = model->flat_parameters().detach().to(at::kFloat).clone();
-  AdamW optimizer(master, 0, model->parameter_table().decayed_numel(), AdamWSettings{0.9, 0.999, 1e-8, 0.01});
+  AdamW optimizer(master, 0, model->parameter_table().decayed_numel(), AdamWSettings{0.9, 0.999, 1e-8, 0.01, AdamWKernel::automatic});
   std::vector<double> losses;
   for (int step = 0; step < steps; ++step) {
     grad.zero_();
@@ -232,4 +234,46 @@ TEST_F(OnDeviceEngine, Bfloat16WeightsWithFloat32MasterWeightsLearn) {
   for (double l : losses) std::cout << " " << l;
   std::cout << "\n";
   EXPECT_LT(losses.back(), 0.8 * losses.front());
+}
+
+// The sampler on the device draws the host's tokens from the same logits (the device's prefix sums may
+// round differently at the last digit, which moves a draw only when it falls on a boundary).
+TEST_F(OnDeviceEngine, SamplerOnTheDeviceDrawsTheHostsTokens) {
+  const std::int64_t rows = 128, vocab = 151936;
+  at::manual_seed(3);
+  at::Tensor logits = (at::randn({rows, vocab}) * 4).to(at::kBFloat16).to(at::kFloat).to(device());
+  std::vector<RowSampling> settings;
+  std::vector<std::uint64_t> steps;
+  for (std::int64_t r = 0; r < rows; ++r) {
+    settings.push_back({r % 5 == 0 ? 0.0 : 0.6, r % 3 == 0 ? 1.0 : 0.95, r % 4 == 0 ? 20 : 0, static_cast<std::uint64_t>(r)});
+    steps.push_back(static_cast<std::uint64_t>(r));
+  }
+  auto host = sample_next_tokens(logits, settings, steps, SamplerPath::host);
+  auto on_device = sample_next_tokens(logits, settings, steps, SamplerPath::tensors);
+  int same = 0;
+  for (std::int64_t r = 0; r < rows; ++r) same += host.tokens[static_cast<std::size_t>(r)] == on_device.tokens[static_cast<std::size_t>(r)];
+  EXPECT_GE(same, rows - 1);
+}
+
+// A launcher's world of one: NCCL on CUDA (Gloo on the CPU) through the collectives the trainer uses.
+TEST_F(OnDeviceEngine, AOneRankProcessGroupRunsEveryCollective) {
+  setenv("RANK", "0", 1);
+  setenv("WORLD_SIZE", "1", 1);
+  setenv("MASTER_ADDR", "127.0.0.1", 1);
+  setenv("MASTER_PORT", std::to_string(29600 + ::getpid() % 1000).c_str(), 1);
+  auto group = ProcessGroup::from_environment(device(), std::chrono::seconds(60));
+  for (const char* name : {"RANK", "WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT"}) unsetenv(name);
+  EXPECT_EQ(group->backend_name(), device().is_cuda() ? "nccl" : "gloo");
+  at::Tensor values = at::arange(10, at::TensorOptions().dtype(at::kFloat).device(device()));
+  group->all_reduce_sum(values, 4);
+  EXPECT_EQ(values.sum().item<double>(), 45.0);
+  at::Tensor shard = at::empty({10}, values.options());
+  group->reduce_scatter_sum(values, shard);
+  at::Tensor gathered = at::empty({10}, values.options());
+  group->all_gather(shard, gathered);
+  EXPECT_TRUE(at::equal(gathered.cpu(), at::arange(10, at::kFloat)));
+  EXPECT_EQ(group->sum(2.5), 2.5);
+  EXPECT_EQ(group->max(std::vector<double>{1, 4}), (std::vector<double>{1, 4}));
+  group->barrier();
+  group->shutdown();
 }

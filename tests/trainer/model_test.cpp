@@ -289,6 +289,34 @@ TEST(Engine, ContinuousBatchingGivesTheSameSequences) {
   EXPECT_NE(order.back(), 0u) << "the first spec (6 tokens) finished last";
 }
 
+// Prompts prefilled by length (unpadded, plain causal attention; what a GPU does) give the sequences of
+// one padded prefill: distinct prompts of three lengths, one shared by several samples, two of one length.
+TEST(Engine, PrefillByLengthGivesThePaddedPrefillsSequences) {
+  const fs::path& dir = model_dir("llama");
+  auto model = CausalLM::load(dir);
+  auto tokenizer = r1lab::tokenizer::BpeTokenizer::load(dir);
+  const std::vector<std::vector<std::int64_t>> prompts = {{3838, 374, 220, 17, 10, 17, 30}, {9707, 11},
+                                                          {9707, 11, 1879, 0, 358, 1079, 264, 1614, 13}, {151644, 872}};
+  std::vector<GenerationSpec> specs;
+  for (std::uint64_t i = 0; i < 9; ++i) {
+    GenerationSpec spec;
+    spec.prompt = prompts[i % 4];
+    spec.sampling = {i % 3 == 0 ? 0.0 : 0.8, 0.95, 8, 40 + i};
+    spec.max_new_tokens = 10 + static_cast<std::int64_t>(i);
+    spec.ignore_eos = true;
+    specs.push_back(spec);
+  }
+  const auto padded = Engine(*model, *tokenizer, PrefillLayout::padded).generate(specs);
+  for (std::int64_t max_batch : {0, 4}) {
+    const auto by_length = Engine(*model, *tokenizer, PrefillLayout::by_length).generate(specs, nullptr, max_batch);
+    for (std::size_t i = 0; i < specs.size(); ++i) {
+      EXPECT_EQ(by_length[i].tokens, padded[i].tokens) << "spec " << i << ", max_batch " << max_batch;
+      for (std::size_t t = 0; t < padded[i].logprobs.size(); ++t)
+        EXPECT_NEAR(by_length[i].logprobs[t], padded[i].logprobs[t], 1e-4) << "spec " << i << " token " << t;
+    }
+  }
+}
+
 // The sampler draws from the distribution transformers' warpers define: 100,000 draws from fixed logits
 // per setting; Pearson's chi-square against the expected probabilities (computed here, in double, from
 // the definition: softmax at the temperature, the k largest, then the smallest descending prefix whose
@@ -390,6 +418,34 @@ TEST(Sampler, GreedyAtTemperatureZeroAndLogprobsUnderTheModel) {
   auto drawn = sample_next_tokens(logits, {{0.0, 1.0, 0, 1}}, {0});
   EXPECT_EQ(drawn.tokens[0], 1);
   EXPECT_NEAR(drawn.logprobs[0], at::log_softmax(logits, -1)[0][1].item<double>(), 1e-6);
+}
+
+// The sampler's tensor path (what runs on a GPU) draws the host path's tokens from the same logits:
+// every setting, rows with ties (logits rounded to bf16 make many equal probabilities) and without.
+TEST(Sampler, TensorPathDrawsTheHostPathsTokens) {
+  const std::int64_t rows = 240, vocab = 3000;
+  at::manual_seed(11);
+  at::Tensor logits = at::randn({rows, vocab}) * 3;
+  logits.narrow(0, 0, rows / 2).copy_(logits.narrow(0, 0, rows / 2).to(at::kBFloat16).to(at::kFloat));
+  std::vector<RowSampling> settings;
+  std::vector<std::uint64_t> steps;
+  const double temperatures[] = {0.0, 0.6, 1.0, 1.3};
+  const std::int64_t top_ks[] = {0, 1, 20, 500, vocab + 5};
+  const double top_ps[] = {1.0, 0.95, 0.5, 0.05};
+  for (std::int64_t r = 0; r < rows; ++r) {
+    settings.push_back({temperatures[r % 4], top_ps[(r / 4) % 4], top_ks[(r / 16) % 5], static_cast<std::uint64_t>(1000 + r)});
+    steps.push_back(static_cast<std::uint64_t>(r % 7));
+  }
+  for (int round = 0; round < 5; ++round) {
+    for (auto& step : steps) step += 13;
+    auto host = sample_next_tokens(logits, settings, steps, SamplerPath::host);
+    auto tensors = sample_next_tokens(logits, settings, steps, SamplerPath::tensors);
+    for (std::int64_t r = 0; r < rows; ++r)
+      EXPECT_EQ(tensors.tokens[static_cast<std::size_t>(r)], host.tokens[static_cast<std::size_t>(r)])
+          << "row " << r << " (T " << settings[static_cast<std::size_t>(r)].temperature << ", top-k " << settings[static_cast<std::size_t>(r)].top_k
+          << ", top-p " << settings[static_cast<std::size_t>(r)].top_p << "), round " << round;
+    EXPECT_EQ(tensors.logprobs, host.logprobs);
+  }
 }
 
 TEST(BuiltinBackend, EvalRunsEndToEndWithoutAServer) {

@@ -17,6 +17,7 @@
 #include "tests/support/train_runs.h"
 #include "trainer/causal_lm.h"
 #include "trainer/losses.h"
+#include "trainer/optimizer.h"
 #include "trainer/safetensors.h"
 #include "trainer/sft_batches.h"
 
@@ -149,6 +150,26 @@ TEST(DocumentLayout, RefusesOverlapsAndSpansOutsideTheRows) {
   EXPECT_EQ(packed.longest, 5);
   // The second document's tokens come back to their own places.
   EXPECT_EQ(packed.to_tokens[6].item<std::int64_t>(), 1 * 5 + 1);
+}
+
+// ATen's fused AdamW (what CUDA runs) makes the single-tensor update: decay on the decayed prefix only,
+// a clipping scale, bf16 gradients, several chunks' worth of steps.
+TEST(AdamW, FusedKernelGivesTheSingleTensorUpdate) {
+  at::manual_seed(5);
+  const std::int64_t n = 10000, begin = 1000, decayed = 7000;
+  at::Tensor start = at::randn({n});
+  std::vector<at::Tensor> grads;
+  for (int step = 0; step < 6; ++step) grads.push_back(at::randn({n}).to(at::kBFloat16));
+  at::Tensor single = start.clone(), fused = start.clone();
+  AdamW one(single, begin, decayed, {0.9, 0.95, 1e-8, 0.1, AdamWKernel::single_tensor});
+  AdamW other(fused, begin, decayed, {0.9, 0.95, 1e-8, 0.1, AdamWKernel::fused});
+  for (const at::Tensor& grad : grads) {
+    one.step(grad, 3e-3, 0.7);
+    other.step(grad, 3e-3, 0.7);
+  }
+  EXPECT_GT((single - start).abs().max().item<double>(), 1e-3) << "the weights moved";
+  EXPECT_LT((single - fused).abs().max().item<double>(), 1e-6);
+  EXPECT_LT((one.exp_avg_sq() - other.exp_avg_sq()).abs().max().item<double>(), 1e-6);
 }
 
 TEST(DataOrder, EpochsArePermutationsAndTheCursorContinuesThem) {
