@@ -3,5 +3,5 @@
 add_executable(gpu_bench ${CMAKE_SOURCE_DIR}/bench/gpu_bench.cpp)
 target_include_directories(gpu_bench PRIVATE ${CMAKE_SOURCE_DIR})
 target_link_libraries(gpu_bench PRIVATE r1lab_training)
-target_precompile_headers(gpu_bench REUSE_FROM r1lab_model)
+r1lab_use_model_pch(gpu_bench)
 set_target_properties(gpu_bench PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/bench)

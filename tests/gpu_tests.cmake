@@ -5,7 +5,7 @@
 add_executable(r1lab_gpu_tests ${CMAKE_SOURCE_DIR}/tests/trainer/gpu_test.cpp)
 target_include_directories(r1lab_gpu_tests PRIVATE ${CMAKE_SOURCE_DIR})
 target_link_libraries(r1lab_gpu_tests PRIVATE r1lab_training GTest::gtest_main)
-target_precompile_headers(r1lab_gpu_tests REUSE_FROM r1lab_model)
+r1lab_use_model_pch(r1lab_gpu_tests)
 target_compile_definitions(r1lab_gpu_tests PRIVATE
   R1LAB_SOURCE_DIR="${CMAKE_SOURCE_DIR}" R1LAB_SHARED_DATA="${R1LAB_DATA_DIR}" R1LAB_PYTHON="${R1LAB_PYTHON}"
   R1LAB_TEST_MODELS="${CMAKE_BINARY_DIR}/test_models")

@@ -174,6 +174,34 @@ bool drop_words_after_number(std::string& s, bool& percent) {
   return true;
 }
 
+// "three boxes contain neither pens nor pencils", "Twenty-one": an answer that starts with a number
+// written in words (zero to ninety-nine) starts with that number; drop_words_after_number then drops
+// the words after it. Only at the start and as a whole word, so no word inside an answer changes.
+void read_leading_number_word(std::string& s) {
+  static const char* const units[] = {"zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+                                      "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen",
+                                      "eighteen", "nineteen"};
+  static const char* const tens[] = {"twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"};
+  std::size_t end = 0;
+  while (end < s.size() && (std::isalpha(static_cast<unsigned char>(s[end])) || s[end] == '-')) ++end;
+  if (end == 0 || (end < s.size() && s[end] != ' ')) return;
+  std::string word;
+  for (std::size_t k = 0; k < end; ++k) word += static_cast<char>(std::tolower(static_cast<unsigned char>(s[k])));
+  auto value_of = [&](std::string_view w) -> int {
+    for (int i = 0; i < 20; ++i) if (w == units[i]) return i;
+    for (int i = 0; i < 8; ++i) if (w == tens[i]) return 20 + 10 * i;
+    return -1;
+  };
+  int value = -1;
+  if (auto dash = word.find('-'); dash != std::string::npos) {
+    int ten = value_of(std::string_view(word).substr(0, dash)), unit = value_of(std::string_view(word).substr(dash + 1));
+    if (ten >= 20 && ten % 10 == 0 && unit >= 1 && unit <= 9) value = ten + unit;
+  } else {
+    value = value_of(word);
+  }
+  if (value >= 0) s = std::to_string(value) + s.substr(end);
+}
+
 // "4, 9, \text{and} 16", "-1; 6", "(2,3) or (3,2)": list separators written as words or semicolons
 // become commas (a bare list compares as a set). Words inside a \text{} answer are left alone.
 void unify_list_separators(std::string& s) {
@@ -383,6 +411,7 @@ NormalizedAnswer normalize_latex(std::string_view answer) {
   }
   if (!s.empty() && s.front() == '=') s = trim(std::string_view(s).substr(1));
   bool percent_word = false;
+  read_leading_number_word(s);
   if (drop_words_after_number(s, percent_word) && percent_word) result.had_percent = true;
   s = drop_thousands_separators(s);
   // Collapse runs of spaces.
