@@ -1,6 +1,7 @@
 // tasks/code/test_runner.h — judge one program on a list of tests: run each in the sandbox, compare.
 //
-// Tests run in order, each in a fresh sandboxed process with the per-test limits; by default the run
+// Tests run in order, each in a fresh sandboxed process with the per-test limits (for Python, by default
+// a fork of a warm sandboxed interpreter: tasks/code/warm_python.h); by default the run
 // stops at the first failing test (LiveCodeBench and Codeforces judges do), and a per-program global
 // wall-clock budget stops it too (the remaining tests count as time_limit). The overall status is ok
 // when every test passed, else the status of the first failing test.

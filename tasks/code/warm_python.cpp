@@ -1,5 +1,6 @@
 #include "tasks/code/warm_python.h"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <unistd.h>
@@ -90,6 +91,9 @@ class Zygote {
     request.limits.processes = 256;
     request.limits.open_files = 256;
     process_ = sandbox.start(request);
+    // The zygote writes to its own stderr only when something fails there; drained after each test so
+    // that it can never fill the pipe and block.
+    fcntl(process_.stderr_fd, F_SETFL, fcntl(process_.stderr_fd, F_GETFL) | O_NONBLOCK);
     auto ready = read_header(process_.stdout_fd, Clock::now() + std::chrono::seconds(30));
     if (!ready || !ready->value("ready", false)) {
       Sandbox::stop(process_);
@@ -136,6 +140,8 @@ class Zygote {
     // The zygote enforces the deadline itself; this one only catches a zygote that stopped answering.
     auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(wall_limit + 10));
     std::optional<nlohmann::json> reply = sent ? read_header(process_.stdout_fd, deadline) : std::nullopt;
+    char discard[4096];
+    while (read(process_.stderr_fd, discard, sizeof discard) > 0) {}
     ExecutionResult result;
     if (reply) {
       try {
