@@ -171,13 +171,14 @@ at::Tensor draw_rows_with_tensors(const at::Tensor& probs, const std::vector<Row
   // draw(): with top-k, the prefix whose share of the top-k mass before it is < p; without, the mass
   // before it < p * total.
   at::Tensor top_k_mass = (mass * in_top_k).sum(-1, /*keepdim=*/true);
-  at::Tensor total = probs.to(at::kDouble).sum(-1, /*keepdim=*/true);
+  at::Tensor probs64 = probs.to(at::kDouble);
+  at::Tensor total = probs64.sum(-1, /*keepdim=*/true);
   at::Tensor in_top_p = at::where(top_k_on, before / top_k_mass < top_p, before < top_p * total);
   at::Tensor keep_sorted = in_top_k.logical_and(in_top_p.logical_or(rank == 0));
   at::Tensor keep = at::zeros_like(keep_sorted).scatter_(1, order, keep_sorted);
 
   // The inverse CDF of the kept tokens in id order at each row's uniform number.
-  at::Tensor cdf = (probs.to(at::kDouble) * keep).cumsum(-1);
+  at::Tensor cdf = (probs64 * keep).cumsum(-1);
   at::Tensor target = on(at::tensor(uniforms, at::kDouble)).unsqueeze(1) * cdf.narrow(1, V - 1, 1);
   at::Tensor chosen = (cdf <= target).sum(-1);
   // Past the end only by rounding: the last kept token, as draw() returns it.
@@ -211,12 +212,18 @@ SampledTokens sample_next_tokens(const at::Tensor& logits_in, const std::vector<
   if (with_tensors) {
     std::vector<double> uniforms(static_cast<std::size_t>(R));
     std::vector<std::uint8_t> greedy_rows(static_cast<std::size_t>(R));
+    bool all_greedy = true;
     for (std::size_t r = 0; r < rows.size(); ++r) {
       uniforms[r] = sample_uniform(rows[r].seed, steps[r]);
       greedy_rows[r] = rows[r].temperature <= 0;
+      all_greedy = all_greedy && greedy_rows[r];
     }
-    at::Tensor greedy_mask = at::tensor(greedy_rows, at::kByte).to(at::kBool).to(logits.device());
-    at::Tensor chosen = at::where(greedy_mask, logits.argmax(-1), draw_rows_with_tensors(probs, rows, uniforms)).to(at::kCPU);
+    at::Tensor chosen = logits.argmax(-1);
+    if (!all_greedy) {   // greedy decoding needs no sort of the vocabulary
+      at::Tensor greedy_mask = at::tensor(greedy_rows, at::kByte).to(at::kBool).to(logits.device());
+      chosen = at::where(greedy_mask, chosen, draw_rows_with_tensors(probs, rows, uniforms));
+    }
+    chosen = chosen.to(at::kCPU);
     std::copy(chosen.data_ptr<std::int64_t>(), chosen.data_ptr<std::int64_t>() + R, out.tokens.begin());
   } else {
     probs = probs.to(at::kCPU).contiguous();

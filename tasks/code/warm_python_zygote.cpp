@@ -183,8 +183,8 @@ def _child(header, pipes):
 
 
 def _run_test(header, files, stdin_data):
-    for folder in _WRITABLE:
-        _empty_folder(folder)
+    # The writable folders are empty here: the zygote starts with them empty and empties them after
+    # every test.
     for name, data in files:
         with open("/code/" + name, "wb") as out:
             out.write(data)
