@@ -2,14 +2,17 @@
 //   floors   device copy bandwidth (bytes moved per second by a large device-to-device copy) and the
 //            bf16 matmul rate (8192^3 GEMMs)
 //   decode   batch-1 decode on a Qwen2.5-7B-shaped random bf16 model: tokens/s and the fraction of the
-//            bandwidth floor (every weight read once per token: bytes of weights / copy bandwidth)
+//            bandwidth floor (every weight read once per token: bytes of weights / copy bandwidth), with
+//            eager decode steps and with CUDA graphs (trainer/decode_steps.h)
 //   batch    64 sequences x 512 new tokens on Qwen2.5-0.5B and 7B shapes (transformers generate() on the
 //            same shapes is bench/gpu_generate_peer.py, run by gpu_check.sh beside it)
 //   sft      one SFT step (forward, backward, AdamW with fp32 master weights) on the 0.5B shape, bf16:
 //            tokens/s and MFU (model FLOPs per second over the measured matmul rate)
+//   grpo     one GRPO step on the 0.5B shape, 8 prompts x 8 samples x 256 new tokens: the time split
+//            between rollouts, the training forward and backward, and the optimizer
 // Each result is one JSON line on stdout. --quick shrinks every shape and count so that the same code
 // runs in seconds on a CPU (gpu_check.sh --dry-run).
-//   gpu_bench --device cuda --data-dir DATA --work DIR [--quick] [--only decode,batch,sft]
+//   gpu_bench --device cuda --data-dir DATA --work DIR [--quick] [--only decode,batch,sft,grpo]
 #include <ATen/ATen.h>
 #include <ATen/Context.h>
 #include <ATen/core/grad_mode.h>
@@ -28,6 +31,8 @@
 #include "tokenizer/bpe_tokenizer.h"
 #include "trainer/causal_lm.h"
 #include "trainer/engine.h"
+#include "trainer/grpo_batches.h"
+#include "trainer/grpo_objective.h"
 #include "trainer/losses.h"
 #include "trainer/optimizer.h"
 
@@ -147,12 +152,14 @@ std::vector<GenerationSpec> decode_specs(std::int64_t batch, std::int64_t prompt
 }
 
 // Generation throughput of `batch` sequences: tokens/s after one short warm-up run.
+// `decode`: how the decode steps run (automatic: CUDA graphs on CUDA, eager on the CPU).
 Json generation(const Options& o, const std::string& shape, std::int64_t batch, std::int64_t prompt_tokens, std::int64_t new_tokens,
-                double bandwidth) {
+                double bandwidth, DecodeMode decode = DecodeMode::automatic) {
   fs::path dir = model_folder(o, shape);
   auto model = random_model(dir, o, o.device.is_cuda() ? "bfloat16" : "float32");
   auto tokenizer = r1lab::tokenizer::BpeTokenizer::load(dir);
-  Engine engine(*model, *tokenizer);
+  Engine engine(*model, *tokenizer, PrefillLayout::automatic, decode);
+  const DecodeMode mode = DecodeSteps(*model, decode).mode();
   engine.generate(decode_specs(batch, prompt_tokens, 4));
   synchronize(o.device);
   auto start = std::chrono::steady_clock::now();
@@ -163,7 +170,8 @@ Json generation(const Options& o, const std::string& shape, std::int64_t batch, 
   for (const auto& s : out) tokens += static_cast<std::int64_t>(s.tokens.size());
   Json result = {{"bench", batch == 1 ? "decode" : "batch"}, {"shape", shape}, {"batch", batch}, {"prompt_tokens", prompt_tokens},
                  {"new_tokens", new_tokens}, {"seconds", seconds}, {"tokens_per_s", static_cast<double>(tokens) / seconds},
-                 {"model_dir", dir.string()}};
+                 {"model_dir", dir.string()},
+                 {"decode_steps", mode == DecodeMode::cuda_graph ? "cuda_graph" : mode == DecodeMode::fixed_shape ? "fixed_shape" : "eager"}};
   if (batch == 1) {
     const double floor_tokens_per_s = bandwidth / weight_bytes_per_token(*model);
     result["bandwidth_floor_tokens_per_s"] = floor_tokens_per_s;
@@ -212,6 +220,89 @@ Json sft_step(const Options& o, double matmul_rate) {
           {"tokens_per_s", tokens / seconds}, {"model_tflop_s", flops / seconds / 1e12}, {"mfu", flops / seconds / matmul_rate}};
 }
 
+// One GRPO step on the 0.5B shape, built from the pieces `r1lab train grpo` runs (engine rollouts on the
+// live policy with continuous batching and, on CUDA, graph-replayed decode steps; the group's prompt
+// once per row in the training forward; the clipped surrogate with token-mean aggregation; AdamW on fp32
+// master weights), timed in parts after one warm-up step. Rewards are a fixed pattern: grading runs on
+// the CPU in the harness's process and is timed by bench/run_grpo_bench.sh.
+Json grpo_step(const Options& o) {
+  fs::path dir = model_folder(o, "qwen2.5-0.5b");
+  auto model = random_model(dir, o, o.device.is_cuda() ? "bfloat16" : "float32");
+  auto tokenizer = r1lab::tokenizer::BpeTokenizer::load(dir);
+  const std::int64_t prompts = o.quick ? 2 : 8, G = o.quick ? 4 : 8, prompt_tokens = o.quick ? 16 : 128, new_tokens = o.quick ? 8 : 256;
+  const double temperature = 1.0;
+  std::vector<GenerationSpec> specs;
+  for (std::int64_t p = 0; p < prompts; ++p) {
+    for (std::int64_t g = 0; g < G; ++g) {
+      GenerationSpec spec;
+      for (std::int64_t t = 0; t < prompt_tokens; ++t) spec.prompt.push_back(1000 + (p * 7919 + t * 104729) % 100000);
+      spec.sampling = {temperature, 1.0, 0, static_cast<std::uint64_t>(p * G + g + 1)};
+      spec.max_new_tokens = new_tokens;
+      spec.ignore_eos = true;
+      specs.push_back(spec);
+    }
+  }
+  at::Tensor grad = at::zeros_like(model->flat_parameters());
+  model->attach_gradients(grad);
+  at::Tensor master = model->flat_parameters().detach().to(at::kFloat).clone();
+  AdamW optimizer(master, 0, model->parameter_table().decayed_numel(), AdamWSettings{0.9, 0.99, 1e-8, 0.0, AdamWKernel::automatic});
+  Json split;
+  auto step = [&] {
+    auto started = std::chrono::steady_clock::now();
+    std::vector<GeneratedSequence> rollouts;
+    {
+      c10::InferenceMode inference;
+      rollouts = Engine(*model, *tokenizer).generate(specs);
+    }
+    synchronize(o.device);
+    const double rollout_s = seconds_since(started);
+    auto t = std::chrono::steady_clock::now();
+    std::vector<float> rewards;
+    for (std::size_t i = 0; i < rollouts.size(); ++i) rewards.push_back((i * 7) % 3 == 0 ? 1.0f : 0.0f);
+    at::Tensor advantages = group_advantages(at::tensor(rewards), G, RewardScaling::group).contiguous();
+    std::vector<PromptGroup> groups(static_cast<std::size_t>(prompts));
+    double tokens = 0;
+    for (std::size_t i = 0; i < rollouts.size(); ++i) {
+      PromptGroup& group = groups[i / static_cast<std::size_t>(G)];
+      group.prompt = &specs[i].prompt;
+      group.sequences.push_back(i);
+      group.completions.push_back(&rollouts[i].tokens);
+      tokens += static_cast<double>(rollouts[i].tokens.size());
+    }
+    auto micro_batches = make_shared_prompt_micro_batches(groups, o.quick ? 512 : 4096, o.device);
+    grad.zero_();
+    for (const MicroBatch& mb : micro_batches) {
+      at::Tensor states = model->train_hidden_states(mb.ids, mb.layout);
+      at::Tensor logits = model->lm_logits(states.view({-1, model->config().hidden_size}).index_select(0, mb.predict_from));
+      at::Tensor logp = token_logprobs(logits, mb.targets, temperature).unsqueeze(1);   // (tokens, 1): one row per token
+      std::vector<float> token_advantages;
+      for (std::size_t i : mb.examples)
+        token_advantages.insert(token_advantages.end(), rollouts[i].tokens.size(), advantages.data_ptr<float>()[i]);
+      const auto N = logp.size(0);
+      ObjectiveTerms terms = grpo_objective(logp, logp.detach(), at::Tensor(), at::tensor(token_advantages).to(o.device),
+                                            at::full({N, 1}, 1.0 / tokens, logp.options()), ObjectiveSettings{});
+      terms.loss.backward();
+    }
+    synchronize(o.device);
+    const double train_s = seconds_since(t);
+    t = std::chrono::steady_clock::now();
+    optimizer.step(grad, 1e-6);
+    {
+      at::NoGradGuard no_grad;
+      model->flat_parameters().copy_(master);
+    }
+    synchronize(o.device);
+    const double optimizer_s = seconds_since(t), step_s = seconds_since(started);
+    split = {{"bench", "grpo"}, {"shape", "qwen2.5-0.5b"}, {"prompts", prompts}, {"group_size", G}, {"prompt_tokens", prompt_tokens},
+             {"new_tokens", new_tokens}, {"step_s", step_s}, {"rollout_s", rollout_s}, {"train_s", train_s}, {"optimizer_s", optimizer_s},
+             {"rollout_fraction", rollout_s / step_s}, {"rollout_tokens_per_s", tokens / rollout_s},
+             {"train_tokens_per_s", tokens / train_s}, {"micro_batches", micro_batches.size()}};
+  };
+  step();   // warm-up
+  step();
+  return split;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -228,7 +319,7 @@ int main(int argc, char** argv) {
     else if (arg == "--quick") o.quick = true;
     else if (arg == "--only") o.only = value();
     else {
-      std::cerr << "usage: gpu_bench --device cuda|cpu --data-dir DATA --work DIR [--quick] [--only floors,decode,batch,sft]\n";
+      std::cerr << "usage: gpu_bench --device cuda|cpu --data-dir DATA --work DIR [--quick] [--only floors,decode,batch,sft,grpo]\n";
       return 2;
     }
   }
@@ -248,10 +339,16 @@ int main(int argc, char** argv) {
   const double matmul_rate = floor["bf16_matmul_tflop_s"].get<double>() * 1e12;
   {
     c10::InferenceMode inference;
-    if (wanted("decode")) emit(generation(o, "qwen2.5-7b", 1, 16, o.quick ? 8 : 256, bandwidth));
+    if (wanted("decode")) {
+      // Eager steps first, then the default (CUDA graphs on CUDA; the fixed-shape steps they capture on a CPU).
+      emit(generation(o, "qwen2.5-7b", 1, 16, o.quick ? 8 : 256, bandwidth, DecodeMode::eager));
+      emit(generation(o, "qwen2.5-7b", 1, 16, o.quick ? 8 : 256, bandwidth,
+                      o.device.is_cuda() ? DecodeMode::automatic : DecodeMode::fixed_shape));
+    }
     if (wanted("batch"))
       for (const char* shape : {"qwen2.5-0.5b", "qwen2.5-7b"}) emit(generation(o, shape, o.quick ? 4 : 64, o.quick ? 8 : 128, o.quick ? 8 : 512, bandwidth));
   }
   if (wanted("sft")) emit(sft_step(o, matmul_rate));
+  if (wanted("grpo")) emit(grpo_step(o));
   return 0;
 }

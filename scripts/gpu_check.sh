@@ -136,7 +136,8 @@ print("| benchmark | r1lab | reference | ratio | target |")
 print("|---|---:|---:|---:|---|")
 for r in ours:
     if r["bench"] == "decode":
-        print(f"| (a) decode, batch 1, {r['shape']} | {r['tokens_per_s']:.1f} tok/s | floor {r['bandwidth_floor_tokens_per_s']:.1f} tok/s "
+        print(f"| (a) decode, batch 1, {r['shape']}, {r['decode_steps']} steps | {r['tokens_per_s']:.1f} tok/s "
+              f"| floor {r['bandwidth_floor_tokens_per_s']:.1f} tok/s "
               f"| {r['fraction_of_floor']:.2f} | >= 0.70 of the bandwidth floor |")
     elif r["bench"] == "batch":
         peer = peers.get(r["model_dir"], {}).get("tokens_per_s")
@@ -146,7 +147,10 @@ for r in ours:
     elif r["bench"] == "sft":
         print(f"| (c) SFT step, {r['shape']}, {r['rows']} x {r['columns']} tokens | {r['tokens_per_s']:.0f} tok/s "
               f"| {r['model_tflop_s']:.1f} TFLOP/s | MFU {r['mfu']:.2f} | MFU >= 0.40 |")
-print("| (d) GRPO step | not in the slim build | | | bench/run_grpo_bench.sh on a full build |")
+    elif r["bench"] == "grpo":
+        print(f"| (d) GRPO step, {r['shape']}, {r['prompts']} x {r['group_size']} x {r['new_tokens']} new | {r['step_s']:.2f} s "
+              f"| rollouts {r['rollout_s']:.2f} s, train {r['train_s']:.2f} s, AdamW {r['optimizer_s']:.3f} s "
+              f"| rollouts {r['rollout_fraction']:.0%} | time split (rewards: CPU, bench/run_grpo_bench.sh) |")
 PY
 step "done"
 [ $tests_ok = 1 ]

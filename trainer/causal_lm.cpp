@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <numbers>
@@ -275,8 +276,7 @@ std::pair<at::Tensor, at::Tensor> CausalLM::rope_cos_sin(const at::Tensor& posit
 
 at::Tensor CausalLM::forward(const at::Tensor& ids, const at::Tensor& positions, const at::Tensor& valid, KvCache& cache,
                              bool last_only) const {
-  const ModelConfig& c = config_;
-  const std::int64_t B = ids.size(0), T = ids.size(1), start = cache.length, end = start + T;
+  const std::int64_t T = ids.size(1), start = cache.length, end = start + T;
   if (end > cache.capacity()) cache.reserve(end);
   cache.valid.narrow(1, start, T).copy_(valid);
 
@@ -296,8 +296,35 @@ at::Tensor CausalLM::forward(const at::Tensor& ids, const at::Tensor& positions,
   }
 
   auto [cos, sin] = rope_cos_sin(positions, embed_.scalar_type());
+  at::Tensor x = cached_layers(
+      at::embedding(embed_, ids), cos, sin, cache,
+      [&](at::Tensor& slots, const at::Tensor& step) { slots.narrow(2, start, T).copy_(step); }, end, allowed, plain_causal);
+  cache.length = end;
+  if (last_only) x = x.select(1, T - 1);
+  return lm_logits(x);
+}
+
+at::Tensor CausalLM::decode_step(const at::Tensor& ids, const at::Tensor& positions, const at::Tensor& valid, const at::Tensor& slot,
+                                KvCache& cache, std::int64_t window) const {
+  if (window > cache.capacity()) throw std::invalid_argument("decode_step: a window past the cache's capacity");
+  cache.valid.index_copy_(1, slot, valid);
+  // The query's own slot is always allowed (a finished row's query has no valid key of its own).
+  at::Tensor key_slots = at::arange(window, slot.options());
+  at::Tensor allowed = cache.valid.narrow(1, 0, window).logical_or(key_slots == slot);   // (B, window)
+  auto [cos, sin] = rope_cos_sin(positions, embed_.scalar_type());
+  at::Tensor x = cached_layers(
+      at::embedding(embed_, ids), cos, sin, cache,
+      [&](at::Tensor& slots, const at::Tensor& step) { slots.index_copy_(2, slot, step); }, window,
+      allowed.unsqueeze(1).unsqueeze(1), /*causal=*/false);
+  return lm_logits(x.select(1, 0));
+}
+
+at::Tensor CausalLM::cached_layers(at::Tensor x, const at::Tensor& cos, const at::Tensor& sin, KvCache& cache,
+                                   const std::function<void(at::Tensor&, const at::Tensor&)>& write, std::int64_t attend,
+                                   const std::optional<at::Tensor>& mask, bool causal) const {
+  const ModelConfig& c = config_;
+  const std::int64_t B = x.size(0), T = x.size(1);
   const std::int64_t q_out = c.num_heads * c.head_dim, kv_out = c.num_kv_heads * c.head_dim;
-  at::Tensor x = at::embedding(embed_, ids);
   for (std::size_t l = 0; l < layers_.size(); ++l) {
     const Layer& L = layers_[l];
     at::Tensor h = rms_norm(x, L.input_norm);
@@ -307,18 +334,16 @@ at::Tensor CausalLM::forward(const at::Tensor& ids, const at::Tensor& positions,
     at::Tensor v = qkv.narrow(-1, q_out + kv_out, kv_out).view({B, T, c.num_kv_heads, c.head_dim}).transpose(1, 2);
     q = apply_rope(q, cos, sin);
     k = apply_rope(k, cos, sin);
-    cache.keys[l].narrow(2, start, T).copy_(k);
-    cache.values[l].narrow(2, start, T).copy_(v);
-    at::Tensor keys = cache.keys[l].narrow(2, 0, end), values = cache.values[l].narrow(2, 0, end);
-    at::Tensor attention = at::scaled_dot_product_attention(q, keys, values, allowed, 0.0, /*is_causal=*/plain_causal, std::nullopt,
+    write(cache.keys[l], k);
+    write(cache.values[l], v);
+    at::Tensor keys = cache.keys[l].narrow(2, 0, attend), values = cache.values[l].narrow(2, 0, attend);
+    at::Tensor attention = at::scaled_dot_product_attention(q, keys, values, mask, 0.0, causal, std::nullopt,
                                                             /*enable_gqa=*/c.num_kv_heads != c.num_heads);
     attention = attention.transpose(1, 2).reshape({B, T, q_out});
     x = x + at::linear(attention, L.o_weight, optional(L.o_bias));
     x = x + mlp(L, rms_norm(x, L.post_norm));
   }
-  cache.length = end;
-  if (last_only) x = x.select(1, T - 1);
-  return lm_logits(x);
+  return x;
 }
 
 at::Tensor CausalLM::mlp(const Layer& L, const at::Tensor& h) const {

@@ -13,7 +13,7 @@
 // Two forward passes share the decoder layer's pieces:
 // - generation (forward): appends to a KvCache whose slots are batch-aligned: slot j of every row is
 //   written at the same step, and a per-slot validity mask keeps left padding and finished rows out of
-//   attention;
+//   attention (decode_step: the same for one token per row in fixed shapes, for CUDA graphs);
 // - training (train_hidden_states): no cache and no mask tensor. Documents packed into rows are gathered
 //   into a (documents, longest) layout, right padded, so that causal attention (SDPA's is_causal, which
 //   its flash kernels take) stays inside each document; one document per row needs no gather at all.
@@ -24,6 +24,7 @@
 #include <ATen/ATen.h>
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -96,7 +97,7 @@ struct LoadOptions {
   // Set: no weights are read; every parameter is initialised as transformers initialises a new model
   // (matrices and embeddings normal(0, initializer_range), biases 0, norms 1) from this seed. On CUDA
   // the device's generator draws them (fast for billions of weights): the same law, other numbers.
-  std::optional<std::uint64_t> random_init_seed;
+  std::optional<std::uint64_t> random_init_seed = std::nullopt;
 };
 
 at::ScalarType dtype_from_name(const std::string& name);   // float32, bfloat16, float16; throws otherwise
@@ -119,6 +120,14 @@ class CausalLM {
   // the last position when last_only.
   at::Tensor forward(const at::Tensor& ids, const at::Tensor& positions, const at::Tensor& valid, KvCache& cache,
                      bool last_only = false) const;
+  // One decode step (one token per row) in fixed shapes, what a CUDA graph captures and replays
+  // (trainer/decode_steps.h): every input is a device tensor, so no host value enters the computation.
+  // `ids`, `positions` (batch, 1) long and `valid` (batch, 1) bool as for forward; `slot` (1,) long: the
+  // cache slot the step writes (the caller's cache.length, which this does not advance). Attention covers
+  // the first `window` slots: every valid one and the query's own (slots never written are invalid), so
+  // the shapes depend only on (batch, window) and the cache's tensors. Returns logits (batch, vocab).
+  at::Tensor decode_step(const at::Tensor& ids, const at::Tensor& positions, const at::Tensor& valid, const at::Tensor& slot,
+                         KvCache& cache, std::int64_t window) const;
   // Logits of whole sequences without a cache (scoring and training): attention_mask (batch, T) marks
   // real tokens; positions count real tokens, so left and right padding both work.
   at::Tensor logits(const at::Tensor& ids, const at::Tensor& attention_mask) const;
@@ -153,6 +162,11 @@ class CausalLM {
   };
   CausalLM() = default;
   void build_parameter_table();
+  // The decoder layers of forward and decode_step: `write` stores a layer's new keys or values (batch,
+  // kv_heads, T, head_dim) in its cache tensor; attention covers the first `attend` slots, under `mask` or causal.
+  at::Tensor cached_layers(at::Tensor x, const at::Tensor& cos, const at::Tensor& sin, KvCache& cache,
+                           const std::function<void(at::Tensor& slots, const at::Tensor& step)>& write, std::int64_t attend,
+                           const std::optional<at::Tensor>& mask, bool causal) const;
   at::Tensor mlp(const Layer& L, const at::Tensor& h) const;
   at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight) const;
   std::pair<at::Tensor, at::Tensor> rope_cos_sin(const at::Tensor& positions, at::ScalarType dtype) const;

@@ -123,6 +123,7 @@ void Engine::stream(const std::function<std::optional<GenerationSpec>()>& next, 
   const ModelConfig& config = model_.config();
   const at::Device device = model_.device();
   auto long_options = at::TensorOptions().dtype(at::kLong);
+  DecodeSteps decode_steps(model_, decode_);
   if (max_batch <= 0) max_batch = std::numeric_limits<std::int64_t>::max();
 
   std::vector<Row> rows;        // cache row r is rows[r]
@@ -259,11 +260,7 @@ void Engine::stream(const std::function<std::optional<GenerationSpec>()>& next, 
       const std::int64_t unused = cache.unused_front();
       if (unused >= 64 && unused * 4 >= cache.length) cache.drop_front(unused);
     }
-    const auto R = static_cast<std::int64_t>(rows.size());
-    logits = model_.forward(at::tensor(next_ids, long_options).view({R, 1}).to(device),
-                            at::tensor(next_positions, long_options).view({R, 1}).to(device),
-                            at::tensor(next_valid, at::TensorOptions().dtype(at::kByte)).view({R, 1}).to(at::kBool).to(device),
-                            cache, /*last_only=*/true);
+    logits = decode_steps.step(next_ids, next_positions, next_valid, cache);
   }
 }
 

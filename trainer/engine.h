@@ -19,6 +19,7 @@
 
 #include "tokenizer/bpe_tokenizer.h"
 #include "trainer/causal_lm.h"
+#include "trainer/decode_steps.h"
 #include "trainer/sampler.h"
 
 namespace r1lab::trainer {
@@ -48,8 +49,10 @@ enum class PrefillLayout { automatic, padded, by_length };
 
 class Engine {
  public:
-  Engine(const CausalLM& model, const tokenizer::BpeTokenizer& tokenizer, PrefillLayout prefill = PrefillLayout::automatic)
-      : model_(model), tokenizer_(tokenizer), prefill_(prefill) {}
+  // `decode`: how decode steps run (trainer/decode_steps.h; automatic: CUDA graphs on CUDA).
+  Engine(const CausalLM& model, const tokenizer::BpeTokenizer& tokenizer, PrefillLayout prefill = PrefillLayout::automatic,
+         DecodeMode decode = DecodeMode::automatic)
+      : model_(model), tokenizer_(tokenizer), prefill_(prefill), decode_(decode) {}
   // Generates every spec, at most max_batch at a time (0: all at once). Returns early with what it has
   // when `stop` turns true (the unfinished sequences then have finish_reason "abort").
   std::vector<GeneratedSequence> generate(const std::vector<GenerationSpec>& specs, const std::atomic<bool>* stop = nullptr,
@@ -65,6 +68,7 @@ class Engine {
   const CausalLM& model_;
   const tokenizer::BpeTokenizer& tokenizer_;
   PrefillLayout prefill_;
+  DecodeMode decode_;
 };
 
 }  // namespace r1lab::trainer

@@ -7,6 +7,7 @@
 
 #include <ATen/Context.h>
 #include <ATen/core/grad_mode.h>
+#include <c10/core/InferenceMode.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -168,6 +169,69 @@ TEST_F(OnDeviceEngine, ContinuousBatchingGivesTheSameSequences) {
     const auto continuous = engine.generate(specs, nullptr, max_batch);
     for (std::size_t i = 0; i < specs.size(); ++i)
       EXPECT_EQ(continuous[i].tokens, together[i].tokens) << "spec " << i << ", max_batch " << max_batch;
+  }
+}
+
+// Decode steps replayed as CUDA graphs (on the CPU of a dry run: the fixed-shape steps they capture)
+// give the eager steps' sequences, past a window boundary and with rows joining and leaving the batch.
+TEST_F(OnDeviceEngine, GraphDecodeStepsGiveTheEagerSequences) {
+  const fs::path& dir = r1lab::testing::tiny_model("qwen2");
+  auto model = CausalLM::load(dir, on(device(), "float32"));
+  auto tokenizer = r1lab::tokenizer::BpeTokenizer::load(dir);
+  const DecodeMode replayed = device().is_cuda() ? DecodeMode::cuda_graph : DecodeMode::fixed_shape;
+  std::vector<GenerationSpec> specs;
+  for (std::uint64_t i = 0; i < 7; ++i) {
+    GenerationSpec spec;
+    spec.prompt = kPrompts[i % 3];
+    spec.sampling = {i % 2 == 0 ? 0.0 : 0.9, 0.95, 8, 300 + i};
+    spec.max_new_tokens = i == 1 ? 300 : 20 + 9 * static_cast<std::int64_t>(i);
+    spec.ignore_eos = true;
+    specs.push_back(spec);
+  }
+  for (std::int64_t max_batch : {0, 3}) {
+    const auto eager = Engine(*model, *tokenizer, PrefillLayout::automatic, DecodeMode::eager).generate(specs, nullptr, max_batch);
+    const auto graphs = Engine(*model, *tokenizer, PrefillLayout::automatic, replayed).generate(specs, nullptr, max_batch);
+    for (std::size_t i = 0; i < specs.size(); ++i)
+      EXPECT_EQ(graphs[i].tokens, eager[i].tokens) << "spec " << i << ", max_batch " << max_batch;
+  }
+}
+
+// A graph is captured once per binding (rows, window, cache tensors) and replayed otherwise; each replay
+// gives the eager step's logits. Captured again when the cache grows and when rows leave.
+TEST_F(OnDeviceEngine, DecodeGraphsAreCapturedOncePerBinding) {
+  const fs::path& dir = r1lab::testing::tiny_model("qwen2");
+  auto model = CausalLM::load(dir, on(device(), "float32"));
+  c10::InferenceMode inference;
+  const bool graphs = device().is_cuda();
+  auto prompt = at::tensor(std::vector<std::int64_t>{9707, 11, 1879, 0, 358, 3838, 374, 220}, at::kLong).view({2, 4}).to(device());
+  auto positions = at::arange(4, at::kLong).unsqueeze(0).repeat({2, 1}).to(device());
+  auto valid = at::ones({2, 4}, at::kBool).to(device());
+  KvCache eager_cache = model->new_cache(2, 6), replayed_cache = model->new_cache(2, 6);
+  model->forward(prompt, positions, valid, eager_cache);
+  model->forward(prompt, positions, valid, replayed_cache);
+  DecodeSteps eager(*model, DecodeMode::eager), replayed(*model, graphs ? DecodeMode::cuda_graph : DecodeMode::fixed_shape);
+  auto compare = [&](const std::vector<std::int64_t>& ids, const std::vector<std::int64_t>& at_position, const char* what) {
+    const std::vector<std::uint8_t> real(ids.size(), 1);
+    at::Tensor a = eager.step(ids, at_position, real, eager_cache).to(at::kCPU);
+    at::Tensor b = replayed.step(ids, at_position, real, replayed_cache).to(at::kCPU);
+    EXPECT_TRUE(at::allclose(a, b, 1e-4, 1e-4)) << what << ": max difference " << (a - b).abs().max().item<double>();
+  };
+  compare({17, 30}, {4, 4}, "first step (captured)");
+  compare({18, 31}, {5, 5}, "second step (replayed)");
+  if (graphs) {
+    EXPECT_EQ(replayed.captures(), 1);
+  }
+  compare({19, 32}, {6, 6}, "third step (the cache grew past 6 slots)");
+  if (graphs) {
+    EXPECT_EQ(replayed.captures(), 2);
+  }
+  at::Tensor second_row = at::tensor(std::vector<std::int64_t>{1}, at::kLong).to(device());
+  eager_cache.select_rows(second_row);
+  replayed_cache.select_rows(second_row);
+  compare({33}, {7}, "after a row left");
+  compare({34}, {8}, "replayed again");
+  if (graphs) {
+    EXPECT_EQ(replayed.captures(), 3);
   }
 }
 

@@ -1,5 +1,6 @@
 // The model core against transformers (tiny random Qwen2 and Llama models made by transformers itself):
 // logits, greedy generation, saving, and the sampler's distribution.
+#include <c10/core/InferenceMode.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -315,6 +316,73 @@ TEST(Engine, PrefillByLengthGivesThePaddedPrefillsSequences) {
         EXPECT_NEAR(by_length[i].logprobs[t], padded[i].logprobs[t], 1e-4) << "spec " << i << " token " << t;
     }
   }
+}
+
+// Decode steps in fixed shapes (what a CUDA graph replays: inputs in one device buffer, the write slot a
+// device tensor, attention over a window of 256 slots under the validity mask) give the eager steps'
+// sequences: past a window boundary (prompt + 300 tokens), with rows joining and leaving the batch
+// (continuous batching, max_batch 3 of 7 specs) and with greedy and sampled rows. Both families. The
+// windowed attention sums over more (masked) slots, so logits agree to rounding, not bit for bit.
+TEST(Engine, FixedShapeDecodeStepsGiveTheEagerSequences) {
+  for (const char* family : {"qwen2", "llama"}) {
+    const fs::path& dir = model_dir(family);
+    auto model = CausalLM::load(dir);
+    auto tokenizer = r1lab::tokenizer::BpeTokenizer::load(dir);
+    const std::vector<std::vector<std::int64_t>> prompts = {{3838, 374, 220, 17, 10, 17, 30}, {9707, 11},
+                                                            {9707, 11, 1879, 0, 358, 1079, 264, 1614, 13}};
+    std::vector<GenerationSpec> specs;
+    for (std::uint64_t i = 0; i < 7; ++i) {
+      GenerationSpec spec;
+      spec.prompt = prompts[i % 3];
+      spec.sampling = {i % 2 == 0 ? 0.0 : 0.8, 0.95, 8, 7 + i};   // top-k 8: see ContinuousBatchingGivesTheSameSequences
+      spec.max_new_tokens = i == 1 ? 300 : 20 + 9 * static_cast<std::int64_t>(i);
+      spec.ignore_eos = true;
+      specs.push_back(spec);
+    }
+    for (std::int64_t max_batch : {0, 3}) {
+      const auto eager = Engine(*model, *tokenizer, PrefillLayout::padded, DecodeMode::eager).generate(specs, nullptr, max_batch);
+      const auto fixed = Engine(*model, *tokenizer, PrefillLayout::padded, DecodeMode::fixed_shape).generate(specs, nullptr, max_batch);
+      for (std::size_t i = 0; i < specs.size(); ++i) {
+        ASSERT_EQ(fixed[i].tokens.size(), static_cast<std::size_t>(specs[i].max_new_tokens)) << family << " spec " << i;
+        EXPECT_EQ(fixed[i].tokens, eager[i].tokens) << family << " spec " << i << ", max_batch " << max_batch;
+        for (std::size_t t = 0; t < eager[i].logprobs.size() && t < fixed[i].logprobs.size(); ++t)
+          EXPECT_NEAR(fixed[i].logprobs[t], eager[i].logprobs[t], 1e-4) << family << " spec " << i << " token " << t;
+      }
+    }
+  }
+}
+
+// A fixed-shape step writes exactly one slot: the cache's keys, values and validity after it equal the
+// eager step's, and cache.length advances by one in both.
+TEST(Engine, FixedShapeDecodeStepWritesTheEagerStepsCache) {
+  const fs::path& dir = model_dir("qwen2");
+  auto model = CausalLM::load(dir);
+  c10::InferenceMode inference;
+  auto prompt = at::tensor(std::vector<std::int64_t>{9707, 11, 1879, 0, 358, 3838, 374, 220}, at::kLong).view({2, 4});
+  auto positions = at::arange(4, at::kLong).unsqueeze(0).repeat({2, 1});
+  auto valid = at::ones({2, 4}, at::kBool);
+  valid[1][0] = false;   // a left-padded row
+  KvCache eager_cache = model->new_cache(2, 6), fixed_cache = model->new_cache(2, 6);
+  model->forward(prompt, positions, valid, eager_cache);
+  model->forward(prompt, positions, valid, fixed_cache);
+  DecodeSteps eager(*model, DecodeMode::eager), fixed(*model, DecodeMode::fixed_shape);
+  for (int step = 0; step < 3; ++step) {   // the third step grows the cache past its 6 slots
+    const std::vector<std::int64_t> ids{17 + step, 30 + step}, at_position{4 + step, 3 + step};
+    const std::vector<std::uint8_t> real{1, static_cast<std::uint8_t>(step == 1 ? 0 : 1)};   // row 1 idles one step
+    at::Tensor a = eager.step(ids, at_position, real, eager_cache);
+    at::Tensor b = fixed.step(ids, at_position, real, fixed_cache);
+    EXPECT_TRUE(at::allclose(a, b, 1e-5, 1e-5)) << "step " << step;
+    ASSERT_EQ(fixed_cache.length, eager_cache.length);
+    const std::int64_t n = eager_cache.length;
+    EXPECT_TRUE(at::equal(fixed_cache.valid.narrow(1, 0, n), eager_cache.valid.narrow(1, 0, n))) << "step " << step;
+    for (std::size_t l = 0; l < eager_cache.keys.size(); ++l) {
+      EXPECT_TRUE(at::allclose(fixed_cache.keys[l].narrow(2, 0, n), eager_cache.keys[l].narrow(2, 0, n), 1e-5, 1e-5)) << "step " << step << " layer " << l;
+      EXPECT_TRUE(at::allclose(fixed_cache.values[l].narrow(2, 0, n), eager_cache.values[l].narrow(2, 0, n), 1e-5, 1e-5)) << "step " << step << " layer " << l;
+    }
+  }
+  EXPECT_EQ(eager_cache.length, 7);
+  EXPECT_THROW(DecodeSteps(*model, DecodeMode::cuda_graph), std::invalid_argument);   // a CPU model
+  EXPECT_EQ(DecodeSteps(*model, DecodeMode::automatic).mode(), DecodeMode::eager);
 }
 
 // The sampler draws from the distribution transformers' warpers define: 100,000 draws from fixed logits
