@@ -124,10 +124,12 @@ at::Tensor DecodeSteps::step(const std::vector<std::int64_t>& ids, const std::ve
     if (graph_ && graph_->binding == binding) {
       graph_->inputs.copy_(host);
     } else {
-      graph_.reset();   // the old graph's memory goes back before the new one takes its own
-      graph_ = std::make_unique<Graph>();
-      graph_->binding = std::move(binding);
-      graph_->inputs = host.to(device);
+      // The new graph is captured into the old one's memory pool (only one graph ever replays): pools of
+      // dead graphs are only freed when an allocation fails outside a capture, so a fresh pool per
+      // capture would pile up until a capture itself ran out of memory.
+      auto fresh = std::make_unique<Graph>();
+      fresh->inputs = host.to(device);
+      const c10::MempoolId_t pool = graph_ ? graph_->graph.pool() : c10::MempoolId_t{0, 0};
       c10::cuda::CUDAGuard device_guard(device);
       // Capture runs on a side stream (never the default one), ordered after the current stream's work.
       c10::cuda::CUDAStream current = c10::cuda::getCurrentCUDAStream(device.index());
@@ -139,14 +141,25 @@ at::Tensor DecodeSteps::step(const std::vector<std::int64_t>& ids, const std::ve
         c10::cuda::CUDAStreamGuard on_side(side);
         // One eager run first: lazy initialisation (cuBLAS workspaces, kernel choices) must happen outside
         // the capture. It writes this step's slot, which the replay below writes again with the same values.
-        run_fixed_shape(model_, graph_->inputs, cache, window);
-        graph_->graph.capture_begin({0, 0}, cudaStreamCaptureModeThreadLocal);
-        graph_->logits = run_fixed_shape(model_, graph_->inputs, cache, window);
-        graph_->graph.capture_end();
+        run_fixed_shape(model_, fresh->inputs, cache, window);
+        fresh->graph.capture_begin(pool, cudaStreamCaptureModeThreadLocal);
+        try {
+          fresh->logits = run_fixed_shape(model_, fresh->inputs, cache, window);
+          fresh->graph.capture_end();
+        } catch (...) {
+          // Leave no stream in capture mode and no half-made graph behind (the binding stays unset).
+          try {
+            fresh->graph.capture_end();
+          } catch (...) {
+          }
+          throw;
+        }
       }
       c10::cuda::CUDAEvent captured;
       captured.record(side);
       captured.block(current);
+      fresh->binding = std::move(binding);
+      graph_ = std::move(fresh);
       ++captures_;
     }
     graph_->graph.replay();
