@@ -31,6 +31,10 @@ void oracle(const std::vector<std::string>& args) { r1lab::testing::run_python_o
 
 const fs::path& model_dir(const std::string& family) { return r1lab::testing::tiny_model(family); }
 
+// Three prompts of different lengths for the engine's tests (mixed lengths, one of two tokens).
+const std::vector<std::vector<std::int64_t>> kEnginePrompts = {{3838, 374, 220, 17, 10, 17, 30}, {9707, 11},
+                                                               {9707, 11, 1879, 0, 358, 1079, 264, 1614, 13}};
+
 // Three prompts of different lengths, left padded into one batch.
 struct Batch {
   std::vector<std::vector<std::int64_t>> ids, mask;
@@ -245,8 +249,7 @@ TEST(Engine, ContinuousBatchingGivesTheSameSequences) {
   auto model = CausalLM::load(dir);
   auto tokenizer = r1lab::tokenizer::BpeTokenizer::load(dir);
   Engine engine(*model, *tokenizer);
-  const std::vector<std::vector<std::int64_t>> prompts = {{3838, 374, 220, 17, 10, 17, 30}, {9707, 11},
-                                                          {9707, 11, 1879, 0, 358, 1079, 264, 1614, 13}};
+  const auto& prompts = kEnginePrompts;
   std::vector<GenerationSpec> specs;
   for (std::uint64_t i = 0; i < 14; ++i) {
     GenerationSpec spec;
@@ -328,8 +331,7 @@ TEST(Engine, FixedShapeDecodeStepsGiveTheEagerSequences) {
     const fs::path& dir = model_dir(family);
     auto model = CausalLM::load(dir);
     auto tokenizer = r1lab::tokenizer::BpeTokenizer::load(dir);
-    const std::vector<std::vector<std::int64_t>> prompts = {{3838, 374, 220, 17, 10, 17, 30}, {9707, 11},
-                                                            {9707, 11, 1879, 0, 358, 1079, 264, 1614, 13}};
+    const auto& prompts = kEnginePrompts;
     std::vector<GenerationSpec> specs;
     for (std::uint64_t i = 0; i < 7; ++i) {
       GenerationSpec spec;
