@@ -95,7 +95,7 @@ SampleSet read_samples(const std::filesystem::path& path, const std::string& req
                                " (is this the right --task?)");
       for (std::size_t j = 0; j < record["code"].size(); ++j) {
         const auto& text = record["code"][j];
-        add({problem, j, text.is_string() ? text.get<std::string>() : "", "", line});
+        add({problem, j, text.is_string() ? text.get<std::string>() : "", "", line, -1, std::nullopt});
       }
       return;
     }

@@ -143,12 +143,12 @@ std::optional<char> extract_choice_letter(std::string_view region, char last_let
 Verdict grade_choice(std::string_view completion, const std::array<int, 4>& permutation, int correct_original,
                      const ChoiceGradingOptions& options, std::string_view prompt) {
   auto region = answer_region(completion, options.think_policy, prompt);
-  if (!region) return Verdict{VerdictKind::unfinished, "", "", "no </think>: still thinking"};
+  if (!region) return verdict_before_comparison(VerdictKind::unfinished, "no </think>: still thinking");
   auto letter = extract_choice_letter(*region, options.last_letter);
-  if (!letter) return Verdict{VerdictKind::no_answer, "", "", "no 'Answer: X' line and no final letter"};
+  if (!letter) return verdict_before_comparison(VerdictKind::no_answer, "no 'Answer: X' line and no final letter");
   int shown = *letter - 'A';
   if (shown < 0 || shown >= static_cast<int>(permutation.size()))
-    return Verdict{VerdictKind::wrong, std::string(1, *letter), "", "letter outside the choices"};
+    return verdict_before_comparison(VerdictKind::wrong, "letter outside the choices", std::string(1, *letter));
   int original = permutation[shown];
   Verdict verdict;
   verdict.extracted = std::string(1, *letter);

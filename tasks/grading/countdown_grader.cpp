@@ -120,9 +120,9 @@ class Evaluator {
 Verdict grade_countdown(std::string_view completion, const std::vector<std::int64_t>& numbers, std::int64_t target,
                         ThinkPolicy think_policy, std::string_view prompt) {
   auto region = answer_region(completion, think_policy, prompt);
-  if (!region) return Verdict{VerdictKind::unfinished, "", "", "no </think>: still thinking"};
+  if (!region) return verdict_before_comparison(VerdictKind::unfinished, "no </think>: still thinking");
   auto answer = last_closed_answer_tag(*region);
-  if (!answer || answer->empty()) return Verdict{VerdictKind::no_answer, "", "", "no <answer>…</answer> with an expression"};
+  if (!answer || answer->empty()) return verdict_before_comparison(VerdictKind::no_answer, "no <answer>…</answer> with an expression");
   Verdict verdict;
   verdict.extracted = std::string(*answer);
   std::string expression = verdict.extracted;

@@ -195,7 +195,7 @@ std::vector<PooledVerdict> grade_in_worker_processes(std::size_t job_count, cons
   verdicts.reserve(results.size());
   for (auto& result : results) {
     Verdict verdict = result.ok ? verdict_from_json(nlohmann::json::parse(result.payload))
-                                : Verdict{VerdictKind::timeout, "", "", std::move(result.failure), ""};
+                                : verdict_before_comparison(VerdictKind::timeout, std::move(result.failure));
     verdicts.push_back({std::move(verdict), result.milliseconds});
   }
   return verdicts;

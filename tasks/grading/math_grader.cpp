@@ -43,10 +43,11 @@ std::string reference_answer(std::string_view reference) {
 Verdict grade_math(std::string_view completion, std::string_view reference, const MathGradingOptions& options,
                    std::string_view prompt) {
   auto region = answer_region(completion, options.think_policy, prompt);
-  if (!region) return Verdict{VerdictKind::unfinished, "", "", "no </think>: still thinking (think policy " +
-                                                                   std::string(think_policy_name(options.think_policy)) + ")"};
+  if (!region)
+    return verdict_before_comparison(VerdictKind::unfinished, "no </think>: still thinking (think policy " +
+                                                                  std::string(think_policy_name(options.think_policy)) + ")");
   auto extracted = extract_math_answer(*region, options.fallback_extraction);
-  if (!extracted) return Verdict{VerdictKind::no_answer, "", "", "no boxed answer, answer tag or answer phrase"};
+  if (!extracted) return verdict_before_comparison(VerdictKind::no_answer, "no boxed answer, answer tag or answer phrase");
   std::string expected = reference_answer(reference);
   std::string candidate = extracted->text;
   if (extracted->method == ExtractionMethod::fallback)

@@ -34,4 +34,13 @@ struct Verdict {
   bool is_correct() const { return kind == VerdictKind::correct; }
 };
 
+// A verdict reached before anything was compared (nothing extracted, no answer region, a failed job).
+inline Verdict verdict_before_comparison(VerdictKind kind, std::string reason, std::string extracted = "") {
+  Verdict verdict;
+  verdict.kind = kind;
+  verdict.extracted = std::move(extracted);
+  verdict.reason = std::move(reason);
+  return verdict;
+}
+
 }  // namespace r1lab::grading
