@@ -235,6 +235,39 @@ TEST_F(OnDeviceEngine, DecodeGraphsAreCapturedOncePerBinding) {
   }
 }
 
+// In bf16 the replayed steps take other attention kernels than the eager ones (a masked 256-slot window
+// instead of the cache's exact length), so they round differently: they must stay as close to the fp32
+// model's logits as the eager bf16 steps are, step after step (rounding must not pile up in the cache).
+TEST_F(OnDeviceEngine, Bfloat16ReplayedStepsAreAsCloseToFloat32AsEagerSteps) {
+  const fs::path& dir = r1lab::testing::tiny_model("qwen2");
+  auto exact = CausalLM::load(dir, on(device(), "float32"));
+  auto model = CausalLM::load(dir, on(device(), "bfloat16"));
+  c10::InferenceMode inference;
+  auto prompt = at::tensor(std::vector<std::int64_t>{9707, 11, 1879, 0, 358, 3838, 374, 220}, at::kLong).view({2, 4}).to(device());
+  auto positions = at::arange(4, at::kLong).unsqueeze(0).repeat({2, 1}).to(device());
+  auto valid = at::ones({2, 4}, at::kBool).to(device());
+  KvCache exact_cache = exact->new_cache(2, 8), eager_cache = model->new_cache(2, 8), replayed_cache = model->new_cache(2, 8);
+  exact->forward(prompt, positions, valid, exact_cache);
+  model->forward(prompt, positions, valid, eager_cache);
+  model->forward(prompt, positions, valid, replayed_cache);
+  DecodeSteps reference(*exact, DecodeMode::eager), eager(*model, DecodeMode::eager);
+  DecodeSteps replayed(*model, device().is_cuda() ? DecodeMode::cuda_graph : DecodeMode::fixed_shape);
+  double eager_error = 0, replayed_error = 0;
+  for (std::int64_t step = 0; step < 12; ++step) {
+    const std::vector<std::int64_t> ids{17 + step, 30 + step}, at_position{4 + step, 4 + step};
+    const std::vector<std::uint8_t> real{1, 1};
+    at::Tensor fp32 = reference.step(ids, at_position, real, exact_cache).to(at::kCPU);
+    at::Tensor a = eager.step(ids, at_position, real, eager_cache).to(at::kCPU).to(at::kFloat);
+    at::Tensor b = replayed.step(ids, at_position, real, replayed_cache).to(at::kCPU).to(at::kFloat);
+    eager_error = std::max(eager_error, (a - fp32).abs().max().item<double>());
+    replayed_error = std::max(replayed_error, (b - fp32).abs().max().item<double>());
+  }
+  std::cout << "bf16 max abs logit error vs fp32 over 12 decode steps on " << device_name() << ": eager " << eager_error
+            << ", replayed " << replayed_error << "\n";
+  EXPECT_GT(eager_error, 0.0) << "bf16 and fp32 gave identical logits: the bf16 model is not in bf16";
+  EXPECT_LT(replayed_error, 2.0 * eager_error + 1e-3);
+}
+
 // SFT steps on the device: the same losses as on the CPU (fp32), and bf16 weights with fp32 master
 // weights learn.
 namespace {
