@@ -117,6 +117,29 @@ void KvCache::append_rows(const KvCache& other) {
   length = joined_length;
 }
 
+void KvCache::place_rows(const at::Tensor& rows, const KvCache& other) {
+  if (other.length > length)
+    throw std::invalid_argument("place_rows: the placed rows hold " + std::to_string(other.length) + " slots, more than the " +
+                                std::to_string(length) + " written here");
+  if (rows.numel() != other.batch()) throw std::invalid_argument("place_rows: one target row per placed row");
+  const std::int64_t shift = length - other.length;
+  for (std::size_t l = 0; l < keys.size(); ++l) {
+    keys[l].narrow(2, shift, other.length).index_copy_(0, rows, other.keys[l].narrow(2, 0, other.length));
+    values[l].narrow(2, shift, other.length).index_copy_(0, rows, other.values[l].narrow(2, 0, other.length));
+  }
+  valid.index_fill_(0, rows, false);
+  valid.narrow(1, shift, other.length).index_copy_(0, rows, other.valid.narrow(1, 0, other.length));
+}
+
+KvCache KvCache::row_range(std::int64_t first, std::int64_t count) const {
+  KvCache part;
+  for (const auto& k : keys) part.keys.push_back(k.narrow(0, first, count));
+  for (const auto& v : values) part.values.push_back(v.narrow(0, first, count));
+  part.valid = valid.narrow(0, first, count);
+  part.length = length;
+  return part;
+}
+
 void KvCache::drop_front(std::int64_t slots) {
   if (slots <= 0) return;
   if (slots > length) throw std::invalid_argument("drop_front: more slots than are written");

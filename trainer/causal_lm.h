@@ -51,6 +51,13 @@ struct KvCache {
   // the same slot; slots a row never wrote are invalid. Attention follows `valid` and RoPE takes positions
   // per row, so where a row's tokens sit in the slot axis changes nothing it computes.
   void append_rows(const KvCache& other);
+  // Writes another cache's rows into the given rows of this one, in place (a new sequence takes a finished
+  // one's row: nothing else is copied, and the tensors a decode graph was captured on stay the same). The
+  // other's slots end at this cache's last written slot, as append_rows aligns them; every other slot of
+  // those rows becomes invalid. The other cache must not be longer than this one.
+  void place_rows(const at::Tensor& rows, const KvCache& other);
+  // Rows [first, first + count) as views of this cache's tensors.
+  KvCache row_range(std::int64_t first, std::int64_t count) const;
   // Drops the first `slots` slots (no row may still hold a valid one there): the slots of finished
   // sequences, so that a long-running batch does not grow without bound.
   void drop_front(std::int64_t slots);

@@ -140,14 +140,33 @@ void Engine::stream(const std::function<std::optional<GenerationSpec>()>& next, 
     done(row.index, std::move(row.out));
   };
 
+  // Keeps only the given rows of the batch (their cache rows and logits): finished sequences leave. Each
+  // removal copies the cache (and on CUDA the next decode step captures a new graph).
+  auto keep_rows = [&](const std::vector<std::int64_t>& keep) {
+    std::vector<Row> kept_rows;
+    for (std::int64_t r : keep) kept_rows.push_back(std::move(rows[static_cast<std::size_t>(r)]));
+    rows.swap(kept_rows);
+    if (rows.empty()) return;
+    at::Tensor kept = at::tensor(keep, long_options).to(device);
+    cache.select_rows(kept);
+    if (logits.defined()) logits = logits.index_select(0, kept);
+  };
+  // The slots at the front that no row holds any more (finished or replaced sequences): a batch that keeps
+  // taking new work would otherwise grow forever.
+  auto trim_front = [&]() {
+    const std::int64_t unused = cache.unused_front();
+    if (unused >= 64 && unused * 4 >= cache.length) cache.drop_front(unused);
+  };
+
   while (true) {
-    // Admission: pending specs take free rows. Not one at a time: joining copies the cache, so new rows
-    // come in when an eighth of the batch is free (or the batch is empty).
+    // Admission: pending specs take the rows of finished sequences and free rows. Not one at a time (each
+    // admission is a prefill): when an eighth of the batch is free, or the batch is empty.
     const std::int64_t free_rows = max_batch - decoding;
     const std::int64_t worth_joining = (std::min<std::int64_t>(max_batch, 1 << 20) + 7) / 8;
     if (!exhausted && free_rows > 0 && (decoding == 0 || free_rows >= worth_joining)) {
-      const std::size_t first = rows.size();
-      while (static_cast<std::int64_t>(rows.size() - first) < free_rows) {
+      std::vector<Row> admitted;
+      std::size_t longest_prompt = 0;
+      while (static_cast<std::int64_t>(admitted.size()) < free_rows) {
         std::optional<GenerationSpec> spec = next();
         if (!spec) {
           exhausted = true;
@@ -163,18 +182,48 @@ void Engine::stream(const std::function<std::optional<GenerationSpec>()>& next, 
         row.next_position = static_cast<std::int64_t>(spec->prompt.size());
         row.spec = std::move(*spec);
         row.index = pulled++;
-        rows.push_back(std::move(row));
+        longest_prompt = std::max(longest_prompt, row.spec.prompt.size());
+        admitted.push_back(std::move(row));
       }
-      if (rows.size() > first) {
-        Prefill fresh = prefill(model_, rows, first, prefill_);
-        if (first == 0) {
+      if (!admitted.empty()) {
+        // A new sequence takes a finished one's row in place when its prompt fits in the slots written so
+        // far (KvCache::place_rows: no copy of the cache, and a decode graph stays bound); otherwise the
+        // finished rows leave first and the new ones join at the end of the batch.
+        const bool in_place = decoding > 0 && static_cast<std::int64_t>(longest_prompt) <= cache.length;
+        if (decoding == 0) {
+          rows.clear();
+        } else if (!in_place && decoding < static_cast<std::int64_t>(rows.size())) {
+          std::vector<std::int64_t> keep;
+          for (std::size_t r = 0; r < rows.size(); ++r)
+            if (!rows[r].finished) keep.push_back(static_cast<std::int64_t>(r));
+          keep_rows(keep);
+        }
+        Prefill fresh = prefill(model_, admitted, 0, prefill_);
+        decoding += static_cast<std::int64_t>(admitted.size());
+        if (rows.empty()) {
           cache = std::move(fresh.cache);
           logits = fresh.logits;
+          rows = std::move(admitted);
         } else {
-          cache.append_rows(fresh.cache);
-          logits = at::cat({logits, fresh.logits.to(logits.scalar_type())});
+          std::vector<std::int64_t> targets;
+          for (std::size_t r = 0; r < rows.size() && targets.size() < admitted.size(); ++r)
+            if (rows[r].finished) targets.push_back(static_cast<std::int64_t>(r));
+          const auto placed = static_cast<std::int64_t>(targets.size());
+          const auto joining = static_cast<std::int64_t>(admitted.size()) - placed;
+          if (placed > 0) {
+            at::Tensor target_rows = at::tensor(targets, long_options).to(device);
+            cache.place_rows(target_rows, fresh.cache.row_range(0, placed));
+            logits = logits.index_copy(0, target_rows, fresh.logits.narrow(0, 0, placed).to(logits.scalar_type()));
+            for (std::int64_t i = 0; i < placed; ++i)
+              rows[static_cast<std::size_t>(targets[static_cast<std::size_t>(i)])] = std::move(admitted[static_cast<std::size_t>(i)]);
+            trim_front();
+          }
+          if (joining > 0) {
+            cache.append_rows(fresh.cache.row_range(placed, joining));
+            logits = at::cat({logits, fresh.logits.narrow(0, placed, joining).to(logits.scalar_type())});
+            for (std::int64_t i = placed; i < placed + joining; ++i) rows.push_back(std::move(admitted[static_cast<std::size_t>(i)]));
+          }
         }
-        decoding += static_cast<std::int64_t>(rows.size() - first);
       }
     }
     if (decoding == 0) break;   // nothing decoding and nothing left to admit
@@ -233,32 +282,26 @@ void Engine::stream(const std::function<std::optional<GenerationSpec>()>& next, 
       next_positions[r] = row.next_position++;
       next_valid[r] = 1;
     }
-    // Finished rows leave the batch: at once while specs wait for their rows (continuous batching), else
-    // once they are a quarter of it (each removal copies the cache).
+    // Finished rows leave the batch once they are a quarter of it, or all of it. While specs wait they stay,
+    // for the next admission to take in place.
     const std::size_t finished = rows.size() - static_cast<std::size_t>(decoding);
-    if (finished > 0 && (!exhausted || decoding == 0 || finished * 4 >= rows.size())) {
+    if (finished > 0 && (decoding == 0 || (exhausted && finished * 4 >= rows.size()))) {
       std::vector<std::int64_t> keep;
-      std::vector<Row> kept_rows;
       std::vector<std::int64_t> kept_ids, kept_positions;
       std::vector<std::uint8_t> kept_valid;
       for (std::size_t r = 0; r < rows.size(); ++r) {
         if (rows[r].finished) continue;
         keep.push_back(static_cast<std::int64_t>(r));
-        kept_rows.push_back(std::move(rows[r]));
         kept_ids.push_back(next_ids[r]);
         kept_positions.push_back(next_positions[r]);
         kept_valid.push_back(next_valid[r]);
       }
-      rows.swap(kept_rows);
+      keep_rows(keep);
       next_ids.swap(kept_ids);
       next_positions.swap(kept_positions);
       next_valid.swap(kept_valid);
       if (rows.empty()) continue;   // the batch is empty: admit more, or end
-      at::Tensor kept = at::tensor(keep, long_options).to(device);
-      cache.select_rows(kept);
-      // The slots only finished rows held: a batch that keeps taking new work would otherwise grow forever.
-      const std::int64_t unused = cache.unused_front();
-      if (unused >= 64 && unused * 4 >= cache.length) cache.drop_front(unused);
+      trim_front();
     }
     logits = decode_steps.step(next_ids, next_positions, next_valid, cache);
   }

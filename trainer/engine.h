@@ -3,8 +3,9 @@
 // every sampled token (what GRPO needs from the old policy).
 //
 // Continuous batching: at most max_batch sequences decode together; when rows finish, the next specs are
-// prefilled (each distinct prompt once: samples that share a prompt share its prefill) and join the
-// running batch (KvCache::append_rows), so a long tail no longer idles the batch while work waits.
+// prefilled (each distinct prompt once: samples that share a prompt share its prefill) and take the
+// finished rows in place (KvCache::place_rows; a prompt longer than the slots written so far joins at the
+// end instead, KvCache::append_rows), so a long tail no longer idles the batch while work waits.
 // Once every spec has been taken, finished rows leave the batch when they are a quarter of it. A
 // sequence's tokens depend only on its spec and seed (the sampler draws from (seed, step)), not on what
 // else is in the batch or when it joined: continuous and one-batch generation give the same outputs.

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <iterator>
 #include <map>
+#include <tuple>
 
 #include "tests/support/tiny_models.h"
 #include "tokenizer/bpe_tokenizer.h"
@@ -385,6 +386,54 @@ TEST(Engine, FixedShapeDecodeStepWritesTheEagerStepsCache) {
   EXPECT_EQ(eager_cache.length, 7);
   EXPECT_THROW(DecodeSteps(*model, DecodeMode::cuda_graph), std::invalid_argument);   // a CPU model
   EXPECT_EQ(DecodeSteps(*model, DecodeMode::automatic).mode(), DecodeMode::eager);
+}
+
+// A new sequence placed into a finished row of a longer cache (continuous batching in place) decodes as
+// it does in a cache of its own; the other row is untouched, and the cache keeps its tensors (a decode
+// graph captured on them stays valid).
+TEST(Engine, ARowPlacedInAFinishedRowDecodesAsInItsOwnCache) {
+  const fs::path& dir = model_dir("qwen2");
+  auto model = CausalLM::load(dir);
+  c10::InferenceMode inference;
+  auto step_inputs = [](std::vector<std::int64_t> ids, std::vector<std::int64_t> positions) {
+    const auto rows = static_cast<std::int64_t>(ids.size());
+    return std::tuple{at::tensor(ids, at::kLong).view({rows, 1}), at::tensor(positions, at::kLong).view({rows, 1}),
+                      at::ones({rows, 1}, at::kBool)};
+  };
+  // Two rows of 6 prompt tokens, decoded 3 steps: 9 slots written.
+  auto prompt = at::tensor(std::vector<std::int64_t>{9707, 11, 1879, 0, 358, 3838, 374, 220, 17, 10, 17, 30}, at::kLong).view({2, 6});
+  KvCache batch = model->new_cache(2, 16);
+  model->forward(prompt, at::arange(6, at::kLong).unsqueeze(0).repeat({2, 1}), at::ones({2, 6}, at::kBool), batch);
+  for (std::int64_t s = 0; s < 3; ++s) {
+    auto [ids, positions, valid] = step_inputs({40 + s, 50 + s}, {6 + s, 6 + s});
+    model->forward(ids, positions, valid, batch, /*last_only=*/true);
+  }
+  // A new 3-token prompt in a cache of its own.
+  auto fresh_prompt = at::tensor(std::vector<std::int64_t>{151644, 872, 198}, at::kLong).view({1, 3});
+  KvCache alone = model->new_cache(1, 16);
+  model->forward(fresh_prompt, at::arange(3, at::kLong).view({1, 3}), at::ones({1, 3}, at::kBool), alone);
+  const void* keys_before = batch.keys[0].data_ptr();
+  const void* valid_before = batch.valid.data_ptr();
+  at::Tensor row_zero_keys = batch.keys[0][0].clone();
+
+  batch.place_rows(at::tensor(std::vector<std::int64_t>{1}, at::kLong), alone.row_range(0, 1));
+  EXPECT_EQ(batch.keys[0].data_ptr(), keys_before);
+  EXPECT_EQ(batch.valid.data_ptr(), valid_before);
+  EXPECT_EQ(batch.length, 9);
+  EXPECT_TRUE(at::equal(batch.keys[0][0], row_zero_keys));
+  std::vector<std::uint8_t> expected_valid(9, 0);
+  for (int slot = 6; slot < 9; ++slot) expected_valid[static_cast<std::size_t>(slot)] = 1;   // aligned at the last slot
+  EXPECT_TRUE(at::equal(batch.valid[1].narrow(0, 0, 9), at::tensor(expected_valid, at::kByte).to(at::kBool)));
+  EXPECT_THROW(alone.place_rows(at::tensor(std::vector<std::int64_t>{0}, at::kLong), batch.row_range(0, 1)), std::invalid_argument);
+
+  for (std::int64_t s = 0; s < 4; ++s) {
+    auto [ids, positions, valid] = step_inputs({60 + s, 70 + s}, {9 + s, 3 + s});
+    at::Tensor together = model->forward(ids, positions, valid, batch, /*last_only=*/true);
+    auto [own_ids, own_positions, own_valid] = step_inputs({70 + s}, {3 + s});
+    at::Tensor own = model->forward(own_ids, own_positions, own_valid, alone, /*last_only=*/true);
+    EXPECT_TRUE(at::allclose(together[1], own[0], 1e-4, 1e-4))
+        << "step " << s << ": max difference " << (together[1] - own[0]).abs().max().item<double>();
+  }
 }
 
 // The sampler draws from the distribution transformers' warpers define: 100,000 draws from fixed logits
