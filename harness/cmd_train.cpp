@@ -59,7 +59,8 @@ void add_trainer(CLI::App* train, const char* name, const char* description, std
     std::string flag = std::string("--") + flag_name;
     CLI::Option* option;
     if constexpr (std::is_same_v<T, bool>) {
-      option = command->add_flag(flag + ",!--no-" + flag_name, field, help);
+      // CLI11 prints the value the --no- form sets ({false}), not the default: the help says it.
+      option = command->add_flag(flag + ",!--no-" + flag_name, field, std::string(help) + (field ? " (default: on)" : " (default: off)"));
     } else {
       option = command->add_option(flag, field, help)->capture_default_str();
     }
