@@ -84,8 +84,8 @@ void add_eval_command(CLI::App& app, int argc, char** argv) {
   command->add_flag("--restart", flags->options.restart, "Start over: move the run directory's samples aside");
   command->add_flag("--allow-partial", flags->options.allow_partial, "Write results even when failed requests left samples missing");
   command->add_option("--label", flags->options.label, "Row name in reports (default: --model)");
-  command->add_option("--progress", flags->progress, "auto (a live line on a terminal, else a log line every 10 s), live, log, none")
-      ->check(CLI::IsMember({"auto", "live", "log", "none"}));
+  command->add_option("--progress", flags->progress, "auto (a live line on a terminal, else a log line every 10 s), live (or bar, as train spells it), log, none")
+      ->check(CLI::IsMember({"auto", "live", "bar", "log", "none"}));
   command->add_option("-j,--jobs", flags->options.workers, "Grading worker processes (default: every core)");
   command->add_option("--data-dir", flags->options.data_dir, "Benchmark data directory (else $R1LAB_DATA, ../shared/data)");
   add_grading_flags(*command, flags->grading);
@@ -103,7 +103,7 @@ void add_eval_command(CLI::App& app, int argc, char** argv) {
     options.send_seed = !flags->no_seed;
     options.grading = grading_config_from(flags->grading);
     options.hard_deadline = std::chrono::milliseconds(flags->grading.deadline_ms * 5 + 1000);
-    options.progress = flags->progress == "live" ? ProgressMode::live
+    options.progress = flags->progress == "live" || flags->progress == "bar" ? ProgressMode::live
                        : flags->progress == "log" ? ProgressMode::log
                        : flags->progress == "none" ? ProgressMode::none : ProgressMode::automatic;
     OpenAIBackendOptions& backend_options = flags->backend;

@@ -75,8 +75,8 @@ void validate_shared(const Options& o) {
   if (!(o.dist_timeout_s > 0)) fail("--dist-timeout-s must be positive");
   if (o.save_every < 0) fail("--save-every must be 0 (only at the end) or more");
   if (o.keep_checkpoints < 1) fail("--keep-checkpoints must be at least 1");
-  if (o.progress != "auto" && o.progress != "bar" && o.progress != "log" && o.progress != "none") {
-    fail("--progress must be auto, bar, log or none");
+  if (o.progress != "auto" && o.progress != "live" && o.progress != "bar" && o.progress != "log" && o.progress != "none") {
+    fail("--progress must be auto, live (or bar), log or none");
   }
   if (o.dtype != "auto" && o.dtype != "float32" && o.dtype != "bfloat16") fail("--dtype must be auto, float32 or bfloat16");
 }

@@ -51,7 +51,7 @@ struct SftOptions {
   std::int64_t keep_checkpoints = 2;
   bool skip_nonfinite = false;
   double log_every_s = 10;
-  std::string progress = "auto";       // auto | bar | log | none
+  std::string progress = "auto";       // auto | live (bar: the same) | log | none
   std::string config_file;
 };
 
@@ -165,7 +165,7 @@ void visit_operational_fields(Options& o, Visitor&& field) {
   field("keep-checkpoints", o.keep_checkpoints, "Checkpoints kept (the newest)", R::operational);
   field("skip-nonfinite", o.skip_nonfinite, "Skip a step whose loss or gradient is not finite (counted) instead of stopping", R::operational);
   field("log-every-s", o.log_every_s, "Seconds between log lines when the output is not a terminal", R::operational);
-  field("progress", o.progress, "auto (a live line on a terminal, else a log line every --log-every-s), bar, log or none", R::operational);
+  field("progress", o.progress, "auto (a live line on a terminal, else a log line every --log-every-s), live (or bar), log or none", R::operational);
 }
 
 template <class Options, class Visitor>

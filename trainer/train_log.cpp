@@ -59,7 +59,7 @@ TrainLog::TrainLog(const std::filesystem::path& metrics_file, std::int64_t resum
   }
   metrics_.open(metrics_file, std::ios::app);
   if (!metrics_) throw std::runtime_error(metrics_file.string() + ": cannot write");
-  live_ = progress == "bar" || (progress == "auto" && ::isatty(STDERR_FILENO));
+  live_ = progress == "live" || progress == "bar" || (progress == "auto" && ::isatty(STDERR_FILENO));
   quiet_ = progress == "none";
   started_ = last_log_ = std::chrono::steady_clock::now();
 }
