@@ -5,7 +5,7 @@ Scores every SkyThought output file (MATH-500, AIME24, AMC23) with `r1lab score`
 with Math-Verify (PyPI `math-verify`) in this process, and compares the three verdicts sample by sample.
 Writes a JSON file of every disagreement (for docs/grading-audit.md) and prints a Markdown table.
 
-usage: bench/peer_agreement.py --r1lab build/r1lab [--data-dir ../shared/data] [--out out/peer]
+usage: .venv-peers/bin/python bench/peer_agreement.py --r1lab build/r1lab [--data-dir ../shared/data] [--out out/peer]
 """
 import argparse
 import json

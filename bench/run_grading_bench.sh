@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 cmake --build build --target grading_throughput >/dev/null
 ours=$(taskset -c 0 build/bench/grading_throughput --benchmark_filter='BM_GradeSkyThoughtMath500/fallback:0' \
        --benchmark_format=json 2>/dev/null | python3 -c 'import json,sys; b=json.load(sys.stdin)["benchmarks"][0]; print(json.dumps({"samples_per_s": b["samples_per_s"], "slowest_call_ms": b["slowest_call_ms"], "samples": b["samples"]}))')
-peer=$(taskset -c 0 python3 bench/grading_throughput_peer.py)
+peer=$(taskset -c 0 "${R1LAB_PEER_PYTHON:-.venv-peers/bin/python}" bench/grading_throughput_peer.py)
 echo "r1lab:       $ours"
 echo "math-verify: $peer"
 python3 - "$ours" "$peer" <<'PY'
