@@ -62,8 +62,9 @@ Prefill prefill_batch(const CausalLM& model, const std::vector<const std::vector
 // Identical prompts (a GRPO group's G samples, an eval problem's n samples) are prefilled once: the
 // distinct prompts run through the model (as `layout` says, engine.h), then each row takes its prompt's
 // cache row and logits. By length, the groups' caches are joined (KvCache::append_rows aligns them at
-// their last token).
-Prefill prefill(const CausalLM& model, const std::vector<Row>& rows, std::size_t first, PrefillLayout layout) {
+// their last token). `with_room`: the cache has room for the tokens to come (it becomes the batch's cache);
+// without, only the prompts' slots (their rows are placed into the batch's cache).
+Prefill prefill(const CausalLM& model, const std::vector<Row>& rows, std::size_t first, PrefillLayout layout, bool with_room) {
   std::map<std::vector<std::int64_t>, std::int64_t> distinct_index;
   std::vector<std::int64_t> prefill_row;   // row - first -> distinct prompt
   std::vector<const std::vector<std::int64_t>*> distinct;
@@ -74,7 +75,7 @@ Prefill prefill(const CausalLM& model, const std::vector<Row>& rows, std::size_t
     prefill_row.push_back(it->second);
     longest = std::max(longest, rows[r].max_new);
   }
-  const std::int64_t room = std::min<std::int64_t>(longest, 1024);
+  const std::int64_t room = with_room ? std::min<std::int64_t>(longest, 1024) : 0;
   std::vector<std::vector<std::int64_t>> groups;   // distinct prompt indices, in the order they are joined
   if (layout == PrefillLayout::by_length || (layout == PrefillLayout::automatic && model.device().is_cuda())) {
     std::map<std::size_t, std::vector<std::int64_t>> by_length;
@@ -189,16 +190,16 @@ void Engine::stream(const std::function<std::optional<GenerationSpec>()>& next, 
         // A new sequence takes a finished one's row in place when its prompt fits in the slots written so
         // far (KvCache::place_rows: no copy of the cache, and a decode graph stays bound); otherwise the
         // finished rows leave first and the new ones join at the end of the batch.
+        // (rows is empty when nothing decodes: the leave path below has emptied it.)
         const bool in_place = decoding > 0 && static_cast<std::int64_t>(longest_prompt) <= cache.length;
-        if (decoding == 0) {
-          rows.clear();
-        } else if (!in_place && decoding < static_cast<std::int64_t>(rows.size())) {
+        if (decoding > 0 && !in_place && decoding < static_cast<std::int64_t>(rows.size())) {
           std::vector<std::int64_t> keep;
           for (std::size_t r = 0; r < rows.size(); ++r)
             if (!rows[r].finished) keep.push_back(static_cast<std::int64_t>(r));
           keep_rows(keep);
+          trim_front();
         }
-        Prefill fresh = prefill(model_, admitted, 0, prefill_);
+        Prefill fresh = prefill(model_, admitted, 0, prefill_, /*with_room=*/!in_place);
         decoding += static_cast<std::int64_t>(admitted.size());
         if (rows.empty()) {
           cache = std::move(fresh.cache);
@@ -218,6 +219,8 @@ void Engine::stream(const std::function<std::optional<GenerationSpec>()>& next, 
               rows[static_cast<std::size_t>(targets[static_cast<std::size_t>(i)])] = std::move(admitted[static_cast<std::size_t>(i)]);
             trim_front();
           }
+          // Rows beyond the finished ones join at the end. (While specs wait the batch is full, so every
+          // admitted row finds a finished one; this is for a batch that is not.)
           if (joining > 0) {
             cache.append_rows(fresh.cache.row_range(placed, joining));
             logits = at::cat({logits, fresh.logits.narrow(0, placed, joining).to(logits.scalar_type())});
@@ -226,6 +229,7 @@ void Engine::stream(const std::function<std::optional<GenerationSpec>()>& next, 
         }
       }
     }
+    if (static_cast<std::int64_t>(rows.size()) > max_batch) throw std::logic_error("engine: more rows than max_batch");
     if (decoding == 0) break;   // nothing decoding and nothing left to admit
     if (stop && stop->load()) {
       for (Row& row : rows)

@@ -197,7 +197,8 @@ TEST_F(OnDeviceEngine, GraphDecodeStepsGiveTheEagerSequences) {
 }
 
 // A graph is captured once per binding (rows, window, cache tensors) and replayed otherwise; each replay
-// gives the eager step's logits. Captured again when the cache grows and when rows leave.
+// gives the eager step's logits. Captured again when the cache grows and when rows leave; not when a new
+// sequence takes a row in place (continuous batching, KvCache::place_rows).
 TEST_F(OnDeviceEngine, DecodeGraphsAreCapturedOncePerBinding) {
   const fs::path& dir = r1lab::testing::tiny_model("qwen2");
   auto model = CausalLM::load(dir, on(device(), "float32"));
@@ -225,11 +226,22 @@ TEST_F(OnDeviceEngine, DecodeGraphsAreCapturedOncePerBinding) {
   if (graphs) {
     EXPECT_EQ(replayed.captures(), 2);
   }
+  // A new 3-token sequence takes row 0 in place.
+  KvCache fresh = model->new_cache(1, 3);
+  model->forward(at::tensor(std::vector<std::int64_t>{151644, 872, 198}, at::kLong).view({1, 3}).to(device()),
+                 at::arange(3, at::kLong).view({1, 3}).to(device()), at::ones({1, 3}, at::kBool).to(device()), fresh);
+  at::Tensor first_row = at::tensor(std::vector<std::int64_t>{0}, at::kLong).to(device());
+  eager_cache.place_rows(first_row, fresh);
+  replayed_cache.place_rows(first_row, fresh);
+  compare({20, 33}, {3, 7}, "after a new sequence took row 0 in place");
+  if (graphs) {
+    EXPECT_EQ(replayed.captures(), 2);
+  }
   at::Tensor second_row = at::tensor(std::vector<std::int64_t>{1}, at::kLong).to(device());
   eager_cache.select_rows(second_row);
   replayed_cache.select_rows(second_row);
-  compare({33}, {7}, "after a row left");
-  compare({34}, {8}, "replayed again");
+  compare({34}, {8}, "after a row left");
+  compare({35}, {9}, "replayed again");
   if (graphs) {
     EXPECT_EQ(replayed.captures(), 3);
   }

@@ -294,6 +294,32 @@ TEST(Engine, ContinuousBatchingGivesTheSameSequences) {
   EXPECT_NE(order.back(), 0u) << "the first spec (6 tokens) finished last";
 }
 
+// Both ways a waiting sequence enters a running batch give one batch's sequences: into a finished row in
+// place, and, when its prompt is longer than the slots written so far (a 9-token prompt after a 2-token
+// one finished in 4 slots), by the finished rows leaving and the new row joining at the end.
+TEST(Engine, ALongPromptJoinsAShortBatchWithTheSameSequences) {
+  const fs::path& dir = model_dir("qwen2");
+  auto model = CausalLM::load(dir);
+  auto tokenizer = r1lab::tokenizer::BpeTokenizer::load(dir);
+  Engine engine(*model, *tokenizer);
+  const std::vector<std::pair<std::size_t, std::int64_t>> prompt_and_length = {{1, 3}, {1, 40}, {2, 6}, {0, 5}, {1, 4}, {2, 9}};
+  std::vector<GenerationSpec> specs;
+  for (std::size_t i = 0; i < prompt_and_length.size(); ++i) {
+    GenerationSpec spec;
+    spec.prompt = kEnginePrompts[prompt_and_length[i].first];
+    spec.sampling = {i % 2 == 0 ? 0.0 : 0.9, 0.95, 8, 400 + i};   // top-k 8: see ContinuousBatchingGivesTheSameSequences
+    spec.max_new_tokens = prompt_and_length[i].second;
+    spec.ignore_eos = true;
+    specs.push_back(spec);
+  }
+  const auto together = engine.generate(specs);
+  const auto two_rows = engine.generate(specs, nullptr, 2);
+  for (std::size_t i = 0; i < specs.size(); ++i) {
+    EXPECT_EQ(two_rows[i].tokens, together[i].tokens) << "spec " << i;
+    EXPECT_EQ(static_cast<std::int64_t>(two_rows[i].tokens.size()), specs[i].max_new_tokens) << "spec " << i;
+  }
+}
+
 // Prompts prefilled by length (unpadded, plain causal attention; what a GPU does) give the sequences of
 // one padded prefill: distinct prompts of three lengths, one shared by several samples, two of one length.
 TEST(Engine, PrefillByLengthGivesThePaddedPrefillsSequences) {
