@@ -105,8 +105,9 @@ TEST(GrpoObjective, EveryModeEqualsThePyTorchReference) {
     const double tokens = b.mask.sum().item<double>();
     EXPECT_NEAR((terms.low_clipped.to(at::kFloat) * b.mask).sum().item<double>() / tokens, reference[i]["low_clip"].get<double>(), 1e-6) << name;
     EXPECT_NEAR((terms.high_clipped.to(at::kFloat) * b.mask).sum().item<double>() / tokens, reference[i]["high_clip"].get<double>(), 1e-6) << name;
-    if (m.beta != 0)
+    if (m.beta != 0) {
       EXPECT_NEAR((terms.kl * b.mask).sum().item<double>() / tokens, reference[i]["kl_mean"].get<double>(), 1e-6) << name;
+    }
   }
   // The batch exercises both clips (else the comparison above proves less than it seems).
   auto terms = grpo_objective(b.logprobs, b.old_logprobs, {}, group_advantages(b.rewards, 4, RewardScaling::group),
