@@ -64,12 +64,12 @@ Prefill prefill_batch(const CausalLM& model, const std::vector<const std::vector
 // cache row and logits. By length, the groups' caches are joined (KvCache::append_rows aligns them at
 // their last token). `with_room`: the cache has room for the tokens to come (it becomes the batch's cache);
 // without, only the prompts' slots (their rows are placed into the batch's cache).
-Prefill prefill(const CausalLM& model, const std::vector<Row>& rows, std::size_t first, PrefillLayout layout, bool with_room) {
+Prefill prefill(const CausalLM& model, const std::vector<Row>& rows, PrefillLayout layout, bool with_room) {
   std::map<std::vector<std::int64_t>, std::int64_t> distinct_index;
-  std::vector<std::int64_t> prefill_row;   // row - first -> distinct prompt
+  std::vector<std::int64_t> prefill_row;   // row -> distinct prompt
   std::vector<const std::vector<std::int64_t>*> distinct;
   std::int64_t longest = 0;
-  for (std::size_t r = first; r < rows.size(); ++r) {
+  for (std::size_t r = 0; r < rows.size(); ++r) {
     auto [it, added] = distinct_index.emplace(rows[r].spec.prompt, static_cast<std::int64_t>(distinct.size()));
     if (added) distinct.push_back(&rows[r].spec.prompt);
     prefill_row.push_back(it->second);
@@ -141,6 +141,12 @@ void Engine::stream(const std::function<std::optional<GenerationSpec>()>& next, 
     done(row.index, std::move(row.out));
   };
 
+  auto unfinished_rows = [&]() {
+    std::vector<std::int64_t> keep;
+    for (std::size_t r = 0; r < rows.size(); ++r)
+      if (!rows[r].finished) keep.push_back(static_cast<std::int64_t>(r));
+    return keep;
+  };
   // Keeps only the given rows of the batch (their cache rows and logits): finished sequences leave. Each
   // removal copies the cache (and on CUDA the next decode step captures a new graph).
   auto keep_rows = [&](const std::vector<std::int64_t>& keep) {
@@ -193,13 +199,10 @@ void Engine::stream(const std::function<std::optional<GenerationSpec>()>& next, 
         // (rows is empty when nothing decodes: the leave path below has emptied it.)
         const bool in_place = decoding > 0 && static_cast<std::int64_t>(longest_prompt) <= cache.length;
         if (decoding > 0 && !in_place && decoding < static_cast<std::int64_t>(rows.size())) {
-          std::vector<std::int64_t> keep;
-          for (std::size_t r = 0; r < rows.size(); ++r)
-            if (!rows[r].finished) keep.push_back(static_cast<std::int64_t>(r));
-          keep_rows(keep);
+          keep_rows(unfinished_rows());
           trim_front();
         }
-        Prefill fresh = prefill(model_, admitted, 0, prefill_, /*with_room=*/!in_place);
+        Prefill fresh = prefill(model_, admitted, prefill_, /*with_room=*/!in_place);
         decoding += static_cast<std::int64_t>(admitted.size());
         if (rows.empty()) {
           cache = std::move(fresh.cache);
@@ -290,15 +293,13 @@ void Engine::stream(const std::function<std::optional<GenerationSpec>()>& next, 
     // for the next admission to take in place.
     const std::size_t finished = rows.size() - static_cast<std::size_t>(decoding);
     if (finished > 0 && (decoding == 0 || (exhausted && finished * 4 >= rows.size()))) {
-      std::vector<std::int64_t> keep;
+      const std::vector<std::int64_t> keep = unfinished_rows();
       std::vector<std::int64_t> kept_ids, kept_positions;
       std::vector<std::uint8_t> kept_valid;
-      for (std::size_t r = 0; r < rows.size(); ++r) {
-        if (rows[r].finished) continue;
-        keep.push_back(static_cast<std::int64_t>(r));
-        kept_ids.push_back(next_ids[r]);
-        kept_positions.push_back(next_positions[r]);
-        kept_valid.push_back(next_valid[r]);
+      for (std::int64_t r : keep) {
+        kept_ids.push_back(next_ids[static_cast<std::size_t>(r)]);
+        kept_positions.push_back(next_positions[static_cast<std::size_t>(r)]);
+        kept_valid.push_back(next_valid[static_cast<std::size_t>(r)]);
       }
       keep_rows(keep);
       next_ids.swap(kept_ids);
