@@ -26,7 +26,8 @@ void add_grade_command(CLI::App& app) {
   };
   auto flags = std::make_shared<Flags>();
   // The same defaults as `score` (GradingFlags), so a case graded here gets the verdict a run would give.
-  auto* command = app.add_subcommand("grade", "Grade ad-hoc {\"reference\", \"completion\"} pairs, one JSON line each");
+  auto* command = app.add_subcommand(
+      "grade", "Grade ad-hoc {\"reference\", \"completion\"} pairs (math: optional \"question\"), one JSON line each");
   command->add_option("--kind", flags->kind, "math or gpqa (reference is then the correct letter)")
       ->check(CLI::IsMember({"math", "gpqa"}));
   command->add_option("--cases", flags->cases, "JSONL file of {\"reference\": ..., \"completion\": ...}")->required();
@@ -34,12 +35,13 @@ void add_grade_command(CLI::App& app) {
   add_grading_flags(*command, flags->grading);
   command->callback([flags] {
     auto config = grading_config_from(flags->grading);
-    struct Case { std::string reference, completion; };
+    struct Case { std::string reference, completion, question; };
     std::vector<Case> cases;
     tasks::for_each_jsonl(flags->cases, [&](const nlohmann::json& record, std::size_t line) {
       if (!record.contains("reference") || !record.contains("completion"))
         throw tasks::DataError(flags->cases + ":" + std::to_string(line) + ": needs \"reference\" and \"completion\"");
-      cases.push_back({as_text(record["reference"]), as_text(record["completion"])});
+      cases.push_back({as_text(record["reference"]), as_text(record["completion"]),
+                       record.contains("question") ? as_text(record["question"]) : std::string()});
     });
     grading::PoolOptions pool;
     pool.workers = flags->workers;
@@ -49,7 +51,7 @@ void add_grade_command(CLI::App& app) {
     auto results = grading::run_in_worker_processes(cases.size(), pool, [&](std::size_t i) {
       grading::Verdict v;
       if (math) {
-        v = grading::grade_math(cases[i].completion, cases[i].reference, config.math);
+        v = grading::grade_math(cases[i].completion, cases[i].reference, config.math, {}, cases[i].question);
       } else {
         char letter = cases[i].reference.empty() ? 'A' : static_cast<char>(std::toupper(cases[i].reference[0]));
         v = grading::grade_choice(cases[i].completion, {0, 1, 2, 3}, letter - 'A', config.choice);

@@ -80,7 +80,9 @@ grading::MathGradingOptions AdditionTask::options_for(const GradingConfig& confi
 
 grading::Verdict AdditionTask::grade(const Problem& problem, std::uint64_t, const std::string& completion, const std::string& prompt,
                                      const GradingConfig& config) const {
-  return grading::grade_math(completion, problem.reference, options_for(config), prompt);
+  // The statement is plain text ("What is 12 + 34?"); its one expression is the id, "12+34". Answering it
+  // back is no answer, or RL on this task would learn to copy the question into the box.
+  return grading::grade_math(completion, problem.reference, options_for(config), prompt, "$" + problem.id + "$");
 }
 
 bool AdditionTask::same_answer(const Problem&, const grading::Verdict& a, const grading::Verdict& b, const GradingConfig&) const {

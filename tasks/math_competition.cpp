@@ -110,7 +110,7 @@ grading::MathGradingOptions MathCompetitionTask::options_for(const GradingConfig
 
 grading::Verdict MathCompetitionTask::grade(const Problem& problem, std::uint64_t, const std::string& completion,
                                             const std::string& prompt, const GradingConfig& config) const {
-  return grading::grade_math(completion, problem.reference, options_for(config), prompt);
+  return grading::grade_math(completion, problem.reference, options_for(config), prompt, problem.statement);
 }
 
 bool MathCompetitionTask::same_answer(const Problem&, const grading::Verdict& a, const grading::Verdict& b,

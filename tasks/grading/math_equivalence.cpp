@@ -365,6 +365,25 @@ bool is_compound_of_names(const Node& node, const Node& value) {
   return true;
 }
 
+// What can stand for a \text{} answer: words, letters, numbers, and lists of them ("east" parses as
+// e*a*s*t, "A, B" as a list). A sum, a power or a function is mathematics, not words: `a+b` must not
+// match \text{A,B} because both have the letters "ab".
+bool reads_as_words(const Node& node) {
+  switch (node.kind) {
+    case NodeKind::text:
+    case NodeKind::symbol:
+    case NodeKind::number:
+      return true;
+    case NodeKind::multiply:
+    case NodeKind::list:
+    case NodeKind::set:
+    case NodeKind::tuple:
+      return std::all_of(node.children.begin(), node.children.end(), [](const auto& child) { return reads_as_words(*child); });
+    default:
+      return false;
+  }
+}
+
 bool is_assignment(const Node& node) {
   return node.kind == NodeKind::relation && node.operators == std::vector<std::string>{"="} &&
          node.children.size() == 2 &&
@@ -768,6 +787,10 @@ AnswerComparison compare_math_answers(std::string_view candidate, std::string_vi
   }
   // A \text{...} answer (a name, a choice letter, "no solution") compares as words.
   if (ref_tree->kind == NodeKind::text || cand_tree->kind == NodeKind::text) {
+    if (!reads_as_words(*cand_tree) || !reads_as_words(*ref_tree)) {
+      result.reason = "words on one side, a mathematical expression on the other";
+      return result;
+    }
     result.equal = normalize_text_answer(cand.text) == normalize_text_answer(ref.text);
     result.reason = result.equal ? "same words" : "different words";
     return result;

@@ -19,7 +19,8 @@
 //                -x < -2 equal (2, \infty)); "or" between inequalities is a union
 //   \sum \prod   with integer bounds, evaluated term by term (at most max_sum_terms terms)
 //   base numbers 204_5 equals 204_{5}, never its decimal value
-//   text         \text{...} answers compare as lower-case letters and digits (choice letters too)
+//   text         \text{...} answers compare as lower-case letters and digits (choice letters too), against
+//                words, letters, numbers or lists of them only (a+b is no match for \text{A,B})
 // Never hangs: the Budget bounds time, nesting, exact powers and factorials (BudgetExceeded).
 #pragma once
 

@@ -692,8 +692,8 @@ bool is_thousands_comma(std::string_view text, std::size_t i) {
   return i > 0 && digit(i - 1) && digit(i + 1) && digit(i + 2) && digit(i + 3) && !digit(i + 4);
 }
 
-// The sides of a chain of equalities at bracket depth 0 ("x = 417 \\times 3 = 1251" has three); the
-// whole text when it has no '=' (<=, >=, != are relations, not equalities) or is a list ("x = 1, y = 2").
+}  // namespace
+
 std::vector<std::string> equality_sides(std::string_view text) {
   std::vector<std::string> sides;
   int depth = 0;
@@ -718,8 +718,6 @@ std::vector<std::string> equality_sides(std::string_view text) {
   return sides;
 }
 
-}  // namespace
-
 std::string fallback_compared_text(std::string_view answer, bool reference_is_relation) {
   auto sides = equality_sides(answer);
   if (sides.size() < 2) return std::string(answer);
@@ -737,6 +735,12 @@ std::string_view extraction_method_name(ExtractionMethod method) {
   return "boxed";
 }
 
+std::vector<std::string> math_span_contents(std::string_view text) {
+  std::vector<std::string> out;
+  for (auto& span : find_math_spans(text)) out.push_back(std::move(span.content));
+  return out;
+}
+
 std::vector<std::string> find_boxed(std::string_view text) {
   std::vector<std::string> out;
   for (auto& span : find_box_spans(text)) out.push_back(span.content);
@@ -747,8 +751,11 @@ std::optional<ExtractedAnswer> extract_math_answer(std::string_view region, bool
   if (auto answer = from_boxes(region)) return answer;
   if (auto answer = from_answer_tag(region)) return answer;
   if (auto answer = from_phrases(region)) return answer;
-  if (allow_fallback) return from_fallback(region);
-  return std::nullopt;
+  if (!allow_fallback) return std::nullopt;
+  // Any box left here is empty ("\\boxed{}"): the model boxed an empty answer. The fallback reads only past
+  // the last box, so nothing written before it stands in for what the box should have held.
+  auto boxes = find_box_spans(region);
+  return from_fallback(boxes.empty() ? region : region.substr(boxes.back().end));
 }
 
 }  // namespace r1lab::grading

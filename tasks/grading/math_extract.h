@@ -6,7 +6,8 @@
 //   2. the last <answer>...</answer> (a box inside it is preferred to its raw text)
 //   3. the last anchored phrase: "final answer is X", "the answer is X", or an `Answer: X` line
 //      (markdown bold and headings tolerated)
-//   4. opt-in fallback: whichever comes last of a LaTeX span ($...$, $$...$$, \(...\), \[...\]), a bare
+//   4. opt-in fallback, only in the text after the last box (an empty one, "\boxed{}", when it gets here):
+//      whichever comes last of a LaTeX span ($...$, $$...$$, \(...\), \[...\]), a bare
 //      LaTeX expression outside them (\frac{7}{3}, 3\pi, 2 + \sqrt{3}, x \le 4: taken whole) and a number
 //      (-3, .5, 3.75, 3/4, 2,500 and 2 500 as one number); digits inside a word (XK3Q, model2, H2O, GPT-4,
 //      cm^2) are no number. The span or expression is kept whole; fallback_compared_text decides which
@@ -34,7 +35,15 @@ std::string_view extraction_method_name(ExtractionMethod method);
 // The contents of every \boxed / \fbox in order of appearance.
 std::vector<std::string> find_boxed(std::string_view text);
 
+// The contents of every closed math span ($...$, $$...$$, \(...\), \[...\]) in order, trimmed; an escaped
+// \$ is currency and an unclosed opener plain text.
+std::vector<std::string> math_span_contents(std::string_view text);
+
 std::optional<ExtractedAnswer> extract_math_answer(std::string_view region, bool allow_fallback);
+
+// The sides of a chain of equalities at bracket depth 0 ("x = 417 \times 3 = 1251" has three); the whole
+// text when it has no '=' (<=, >=, != are relations, not equalities) or is a list ("x = 1, y = 2").
+std::vector<std::string> equality_sides(std::string_view text);
 
 // What of a fallback answer is compared, following the reference's form (as Math-Verify does): against an
 // equation or inequality, the answer whole ("y = 2x - 1" against "2x - y - 1 = 0"), a chain a = b = c

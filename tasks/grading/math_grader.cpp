@@ -2,6 +2,7 @@
 
 #include "tasks/grading/math_equivalence.h"
 #include "tasks/grading/math_extract.h"
+#include "tasks/grading/question_restatement.h"
 
 namespace r1lab::grading {
 
@@ -41,7 +42,7 @@ std::string reference_answer(std::string_view reference) {
 }  // namespace
 
 Verdict grade_math(std::string_view completion, std::string_view reference, const MathGradingOptions& options,
-                   std::string_view prompt) {
+                   std::string_view prompt, std::string_view question) {
   auto region = answer_region(completion, options.think_policy, prompt);
   if (!region)
     return verdict_before_comparison(VerdictKind::unfinished, "no </think>: still thinking (think policy " +
@@ -53,6 +54,10 @@ Verdict grade_math(std::string_view completion, std::string_view reference, cons
   if (extracted->method == ExtractionMethod::fallback)
     candidate = fallback_compared_text(candidate, is_relation_answer(expected, Budget(options.limits)));
   Verdict verdict = compare_math(candidate, expected, options);
+  if (verdict.is_correct() && restates_question(candidate, expected, question)) {
+    verdict.kind = VerdictKind::wrong;
+    verdict.reason = "restates an expression of the question (equal by value, not evaluated)";
+  }
   verdict.reason = std::string(extraction_method_name(extracted->method)) + ": " + verdict.reason;
   return verdict;
 }

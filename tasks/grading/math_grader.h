@@ -8,9 +8,11 @@
 
 namespace r1lab::grading {
 
-// Never throws for any completion: budget overruns become a `timeout` verdict.
+// Never throws for any completion: budget overruns become a `timeout` verdict. `question` is the problem
+// statement: an answer that restates one of its expressions is wrong even when it equals the reference by
+// value (question_restatement.h).
 Verdict grade_math(std::string_view completion, std::string_view reference, const MathGradingOptions& options,
-                   std::string_view prompt = {});
+                   std::string_view prompt = {}, std::string_view question = {});
 
 // Compare two already extracted answers (for `r1lab grade` debugging and cons@k classes); never throws.
 Verdict compare_math(std::string_view candidate, std::string_view reference, const MathGradingOptions& options);

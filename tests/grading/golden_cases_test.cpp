@@ -1,5 +1,6 @@
 // One runner for the golden grading cases in tests/data/grading/*.jsonl. Each line is a case:
-// {"reference", "completion", "expected": verdict, "covers": what it checks, "options": {...}}.
+// {"reference", "completion", "expected": verdict, "covers": what it checks, "options": {...}}; a math case
+// may carry the "question" (an answer restating its expression is wrong: question_restatement.h).
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -46,7 +47,8 @@ TEST(GoldenCases, Math) {
   std::set<std::string> expected_kinds;
   for (const auto& c : cases) {
     auto options = math_options(c.json.value("options", nlohmann::json::object()));
-    Verdict v = grade_math(c.json["completion"].get<std::string>(), c.json["reference"].get<std::string>(), options);
+    Verdict v = grade_math(c.json["completion"].get<std::string>(), c.json["reference"].get<std::string>(), options, {},
+                           c.json.value("question", ""));
     std::string expected = c.json["expected"];
     expected_kinds.insert(expected);
     EXPECT_EQ(verdict_kind_name(v.kind), expected)

@@ -62,6 +62,28 @@ TEST(Tasks, MixedNumberReferencesOfMath500AreGradedBothWays) {
   EXPECT_FALSE(correct("test/algebra/2470.json", "68.5"));
 }
 
+TEST(Tasks, AnAnswerRestatingTheQuestionIsWrongOnTheRealData) {
+  // "Evaluate $(1+2i)6-3i$." (MATH-500 test/algebra/1098): the question's expression equals the reference
+  // 6+9i by value. Written back as the answer it is no answer, in a box or found by the fallback.
+  auto task = loaded("math500");
+  GradingConfig config;
+  config.math.think_policy = grading::ThinkPolicy::none;
+  const Problem* problem = nullptr;
+  for (const auto& p : task->problems())
+    if (p.id == "test/algebra/1098.json") problem = &p;
+  ASSERT_NE(problem, nullptr);
+  ASSERT_EQ(problem->reference, "6+9i");
+  auto grade = [&](const std::string& completion) { return task->grade(*problem, 0, completion, "", config); };
+  EXPECT_TRUE(grade("\\boxed{6+9i}").is_correct());
+  EXPECT_TRUE(grade("\\boxed{9i + 6}").is_correct());
+  auto restated = grade("\\boxed{(1+2i) 6 - 3i}");
+  EXPECT_EQ(restated.kind, grading::VerdictKind::wrong);
+  EXPECT_NE(restated.reason.find("restates"), std::string::npos) << restated.reason;
+  config.math.fallback_extraction = true;
+  EXPECT_FALSE(grade("We evaluate $(1+2i)6-3i$.").is_correct());
+  EXPECT_TRUE(grade("We evaluate $(1+2i)6-3i = 6 + 12i - 3i = 6+9i$.").is_correct());
+}
+
 TEST(Tasks, TrainingSetsAreTasks) {
   // Counts, ids and checksums are in CountsIdsAndChecksums; here, what each reference is read as.
   EXPECT_EQ(loaded("gsm8k_train")->problems()[0].reference, "72");
@@ -99,6 +121,8 @@ TEST(Tasks, AdditionsAreGeneratedTheSameEverywhereAndKeepTheHeldOutSetOut) {
   EXPECT_TRUE(train->grade(first, 0, "</think><answer>167191</answer>", "", config).is_correct());
   EXPECT_FALSE(train->grade(first, 0, "</think><answer>167190</answer>", "", config).is_correct());
   EXPECT_FALSE(train->grade(first, 0, "</think><answer></answer>", "", config).is_correct());
+  // The question copied into the answer equals the sum by value; it must earn no reward.
+  EXPECT_FALSE(train->grade(first, 0, "</think><answer>70042 + 97149</answer>", "", config).is_correct());
 }
 
 TEST(Tasks, MathPromptFollowsThePaper) {
