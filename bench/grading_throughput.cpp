@@ -1,6 +1,6 @@
 // Grading throughput of r1lab on real completions, one core: every MATH-500 sample of the SkyThought files
-// (extraction + equivalence, exactly what `r1lab score` does per sample). Also reports the slowest single
-// call. The Math-Verify side of the comparison is bench/grading_throughput_peer.py, run by bench/run_grading_bench.sh.
+// (extraction + equivalence + the restated-question check, exactly what `r1lab score` does per sample). Also
+// reports the slowest single call. The Math-Verify side of the comparison is bench/grading_throughput_peer.py, run by bench/run_grading_bench.sh.
 #include <benchmark/benchmark.h>
 
 #include <chrono>
@@ -13,7 +13,7 @@
 namespace {
 
 struct Case {
-  std::string reference, completion;
+  std::string reference, completion, question;
 };
 
 std::vector<Case> load_cases() {
@@ -25,7 +25,8 @@ std::vector<Case> load_cases() {
     std::string line;
     while (std::getline(in, line)) {
       auto record = nlohmann::json::parse(line);
-      cases.push_back({record["answer"].get<std::string>(), record["code"][0].get<std::string>()});
+      cases.push_back({record["answer"].get<std::string>(), record["code"][0].get<std::string>(),
+                       record["question"].get<std::string>()});
     }
   }
   return cases;
@@ -45,7 +46,7 @@ void BM_GradeSkyThoughtMath500(benchmark::State& state) {
   for (auto _ : state) {
     for (const auto& c : cases()) {
       auto start = std::chrono::steady_clock::now();
-      auto verdict = r1lab::grading::grade_math(c.completion, c.reference, options);
+      auto verdict = r1lab::grading::grade_math(c.completion, c.reference, options, {}, c.question);
       slowest_ms = std::max(slowest_ms, std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
       benchmark::DoNotOptimize(verdict);
       ++graded;
