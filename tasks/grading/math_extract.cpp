@@ -17,23 +17,6 @@ struct BoxSpan {
   std::string content;
 };
 
-// Index one past the brace that closes the group opened at `open` (text[open] == '{'); npos if unbalanced.
-// An escaped brace (\{ or \}) does not count.
-std::size_t matching_brace(std::string_view text, std::size_t open) {
-  int depth = 0;
-  for (std::size_t i = open; i < text.size(); ++i) {
-    char c = text[i];
-    // \{ and \} are literal braces; \\ is a line break, so "5\\}" closes the group.
-    if (c == '\\' && i + 1 < text.size() && (text[i + 1] == '{' || text[i + 1] == '}' || text[i + 1] == '\\')) {
-      ++i;
-      continue;
-    }
-    if (c == '{') ++depth;
-    if (c == '}' && --depth == 0) return i + 1;
-  }
-  return std::string_view::npos;
-}
-
 std::vector<BoxSpan> find_box_spans(std::string_view text) {
   std::vector<BoxSpan> spans;
   std::size_t pos = 0;
@@ -693,6 +676,21 @@ bool is_thousands_comma(std::string_view text, std::size_t i) {
 }
 
 }  // namespace
+
+std::size_t matching_brace(std::string_view text, std::size_t open) {
+  int depth = 0;
+  for (std::size_t i = open; i < text.size(); ++i) {
+    char c = text[i];
+    // \{ and \} are literal braces; \\ is a line break, so "5\\}" closes the group.
+    if (c == '\\' && i + 1 < text.size() && (text[i + 1] == '{' || text[i + 1] == '}' || text[i + 1] == '\\')) {
+      ++i;
+      continue;
+    }
+    if (c == '{') ++depth;
+    if (c == '}' && --depth == 0) return i + 1;
+  }
+  return std::string_view::npos;
+}
 
 std::vector<std::string> equality_sides(std::string_view text) {
   std::vector<std::string> sides;

@@ -41,6 +41,10 @@ std::vector<std::string> math_span_contents(std::string_view text);
 
 std::optional<ExtractedAnswer> extract_math_answer(std::string_view region, bool allow_fallback);
 
+// Index one past the brace that closes the group opened at `open` (text[open] == '{'); npos if unbalanced.
+// An escaped brace (\{ or \}) does not count; \\ is a line break, so "5\\}" closes the group.
+std::size_t matching_brace(std::string_view text, std::size_t open);
+
 // The sides of a chain of equalities at bracket depth 0 ("x = 417 \times 3 = 1251" has three); the whole
 // text when it has no '=' (<=, >=, != are relations, not equalities) or is a list ("x = 1, y = 2").
 std::vector<std::string> equality_sides(std::string_view text);

@@ -18,20 +18,6 @@ namespace {
 bool is_letter(char c) { return std::isalpha(static_cast<unsigned char>(c)) != 0; }
 bool is_digit(char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; }
 
-// One past the '}' closing the group that opens at `open`; npos when unbalanced. \{ and \} are literal.
-std::size_t group_end(std::string_view text, std::size_t open) {
-  int depth = 0;
-  for (std::size_t i = open; i < text.size(); ++i) {
-    if (text[i] == '\\') {
-      ++i;
-      continue;
-    }
-    if (text[i] == '{') ++depth;
-    if (text[i] == '}' && --depth == 0) return i + 1;
-  }
-  return std::string_view::npos;
-}
-
 // "\frac12", "\frac x2", "\frac{1}2" -> "\frac{1}{2}"; "\sqrt\pi" -> "\sqrt{\pi}": LaTeX takes one token (a
 // character or a command) as an argument when no brace follows, and models write both forms.
 std::string brace_arguments(std::string_view text) {
@@ -68,7 +54,7 @@ std::string brace_arguments(std::string_view text) {
       std::size_t end = i + 1;
       std::string_view inner = text.substr(i, 1);
       if (text[i] == '{') {
-        end = group_end(text, i);
+        end = matching_brace(text, i);
         if (end == std::string_view::npos) break;
         inner = text.substr(i + 1, end - i - 2);
       } else if (text[i] == '\\') {
@@ -145,9 +131,9 @@ bool is_simplest_form(std::string_view key) {
   if (!key.empty() && (key.front() == '-' || key.front() == '+')) key.remove_prefix(1);
   std::string_view numerator, denominator;
   if (key.substr(0, 6) == "\\frac{") {
-    std::size_t first_end = group_end(key, 5);
+    std::size_t first_end = matching_brace(key, 5);
     if (first_end == std::string_view::npos || first_end >= key.size() || key[first_end] != '{') return false;
-    std::size_t second_end = group_end(key, first_end);
+    std::size_t second_end = matching_brace(key, first_end);
     if (second_end != key.size()) return false;
     numerator = key.substr(6, first_end - 7);
     denominator = key.substr(first_end + 1, second_end - first_end - 2);
