@@ -331,8 +331,8 @@ class Parser {
     std::size_t start = pos_;
     std::vector<Token> tokens = tokens_;   // \frac12 splits a token while parsing; undone below if not mixed
     ++pos_;
-    NodePtr numerator = parse_fraction_argument();
-    NodePtr denominator = parse_fraction_argument();
+    NodePtr numerator = parse_digit_argument();
+    NodePtr denominator = parse_digit_argument();
     if (!is_integer_literal(*numerator) || !is_integer_literal(*denominator) || at_char("^")) {
       tokens_ = std::move(tokens);
       pos_ = start;
@@ -408,8 +408,8 @@ class Parser {
     return parse_postfix();
   }
 
-  // \frac12 takes one digit per argument; \frac{..}{..} takes groups.
-  NodePtr parse_fraction_argument() {
+  // \frac12 and \binom84 take one digit per argument, as TeX reads them; \frac{..}{..} takes groups.
+  NodePtr parse_digit_argument() {
     if (peek().kind == TokenKind::number && !at_char("{")) {
       Token t = next();
       if (t.text.size() > 1 && t.text.find('.') == std::string::npos) {
@@ -568,8 +568,8 @@ class Parser {
 
   NodePtr parse_command(const std::string& name) {
     if (name == "frac") {
-      auto numerator = parse_fraction_argument();
-      auto denominator = parse_fraction_argument();
+      auto numerator = parse_digit_argument();
+      auto denominator = parse_digit_argument();
       return make2(NodeKind::divide, std::move(numerator), std::move(denominator));
     }
     if (name == "sqrt") {
@@ -582,8 +582,8 @@ class Parser {
       return make2(NodeKind::root, parse_argument(), std::move(index));
     }
     if (name == "binom") {
-      auto n = parse_argument();
-      auto k = parse_argument();
+      auto n = parse_digit_argument();
+      auto k = parse_digit_argument();
       return make2(NodeKind::binomial, std::move(n), std::move(k));
     }
     if (name == "sum" || name == "prod") return parse_big_operator(name == "sum" ? NodeKind::sum : NodeKind::product);

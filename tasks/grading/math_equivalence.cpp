@@ -347,8 +347,9 @@ bool numerically_close(const numeric& a, const numeric& b, double rel_tol) {
 }
 
 // "x = 5" (a single variable on the left) stands for its value when the other side is not an equation.
+// \pi is a constant, not a name: "\pi = 5" states something false, not a value.
 bool is_name(const Node& node) {
-  if (node.kind == NodeKind::symbol) return true;
+  if (node.kind == NodeKind::symbol) return node.text != "pi";
   if (node.kind != NodeKind::multiply) return false;
   for (const auto& child : node.children)
     if (!is_name(*child)) return false;
@@ -745,6 +746,27 @@ std::string print(const ex& e) {
   return text.size() > 160 ? "" : text;
 }
 
+// "\binom{8}{4} = 70", "(x+1)^2 = x^2 + 2x + 1", "x = 2 + 3 = 5": a chain of equal expressions states its
+// last side. Every side before the last must equal it (a leading name aside), so an equation in unknowns
+// ("x^2 - 5x + 6 = 0", "a + b = 5") is not read as its right side, and a chain that does not hold
+// ("2 + 3 = 6", "1 = 2 = 3") states nothing: under RL, values joined by "=" must not earn credit for one of
+// them. Returns nullptr when the node is no such chain.
+const Node* last_side_of_chain(const Node& node, Comparer& comparer) {
+  if (node.kind != NodeKind::relation || node.children.size() < 2) return nullptr;
+  for (const auto& op : node.operators)
+    if (op != "=") return nullptr;
+  const Node& last = *node.children.back();
+  if (!is_scalar_kind(last.kind) || count_plus_minus(last) > 0) return nullptr;
+  ex value = comparer.evaluator().evaluate({&last, 0});
+  for (std::size_t i = 0; i + 1 < node.children.size(); ++i) {
+    const Node& side = *node.children[i];
+    if (i == 0 && is_name(side)) continue;
+    if (!is_scalar_kind(side.kind) || count_plus_minus(side) > 0) return nullptr;
+    if (!comparer.expressions_equal(comparer.evaluator().evaluate({&side, 0}), value)) return nullptr;
+  }
+  return &last;
+}
+
 }  // namespace
 
 AnswerComparison compare_math_answers(std::string_view candidate, std::string_view reference,
@@ -805,6 +827,10 @@ AnswerComparison compare_math_answers(std::string_view candidate, std::string_vi
   }
   Comparer comparer(options, budget);
   try {
+    if (r->kind != NodeKind::relation)
+      if (const Node* last = last_side_of_chain(*c, comparer)) c = last;
+    if (c->kind != NodeKind::relation)
+      if (const Node* last = last_side_of_chain(*r, comparer)) r = last;
     if (options.integer_answers) {
       if (!is_scalar_kind(c->kind) || count_plus_minus(*c) > 0) {
         result.reason = "not a single integer";

@@ -8,6 +8,9 @@
 //                points, and both sides must use the same variables
 //   x = v        an assignment is compared by its value when the other side is not an equation, also
 //                inside lists (PQ = 3, RS = 8 equals 3, 8); (a, b) = (2, 5) and x:y = 5:12 name a tuple, a ratio
+//   a = b = c    a chain of equal expressions is its last side when the other side is not an equation
+//                (\binom{8}{4} = 70 equals 70); every earlier side must equal it, so x^2 - 5x + 6 = 0 is
+//                not 0 and 2 + 3 = 6 is not 6
 //   ratios       a:b equals c:d when ad = bc, and the number a/b (as Math-Verify); a:b:c when proportional
 //   \pm          expands to the set of both values
 //   tuples       ordered, same brackets; an interval is a 2-tuple whose brackets give its openness
