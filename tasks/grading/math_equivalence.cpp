@@ -396,6 +396,21 @@ const Node* strip_assignment(const Node* node, const Node* other) {
   return node;
 }
 
+// "x = 3, y = 4" names the components of the pair (3, 4) in the order written, as Math-Verify reads it;
+// every item names a value, each with its own name. A bare list "3, 4" stays a list: (3, 4) may be an
+// interval, and a list has no order.
+bool names_components_of(const Node& list, const Node& tuple) {
+  if (list.kind != NodeKind::list || tuple.kind != NodeKind::tuple || tuple.text != "()" ||
+      list.children.size() != tuple.children.size())
+    return false;
+  std::set<std::string> names;
+  for (const auto& item : list.children) {
+    if (!is_assignment(*item) || !is_name(*item->children[0])) return false;
+    names.insert(to_debug_string(*item->children[0]));
+  }
+  return names.size() == list.children.size();
+}
+
 class Comparer {
  public:
   Comparer(const MathGradingOptions& options, const Budget& budget) : options_(options), budget_(budget), eval_(budget) {}
@@ -409,6 +424,7 @@ class Comparer {
       return values_equal({x.children[1].get(), a.sign_mask, a.signs_fixed}, b);
     if (is_assignment(y) && x.kind != NodeKind::relation)
       return values_equal(a, {y.children[1].get(), b.sign_mask, b.signs_fixed});
+    if (names_components_of(x, y) || names_components_of(y, x)) return children_equal(x, y);
     if (is_unordered(x) || is_unordered(y)) return multisets_equal(elements(a), elements(b));
     if (x.kind == NodeKind::ratio || y.kind == NodeKind::ratio) return ratios_equal(x, y);
     if (is_scalar_kind(x.kind) && is_scalar_kind(y.kind)) {
