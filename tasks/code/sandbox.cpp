@@ -67,6 +67,7 @@ struct ChildPlan {
   int status_fd = -1;                   // bwrap --json-status-fd, kept open across exec
   rlim_t processes = 32;
   bool ceilings = false;                // limits are soft, hard ones kept (a long-lived zygote's)
+  pid_t parent = -1;                    // the process that forks the child
 };
 
 void set_limit(int resource, rlim_t soft, rlim_t hard) {
@@ -100,6 +101,7 @@ struct ChildSetup : bp::extend::handler {
     sigprocmask(SIG_SETMASK, &none, nullptr);
     setsid();                                        // own process group: killed as one
     prctl(PR_SET_PDEATHSIG, SIGKILL);                // if r1lab dies, so does the execution
+    if (getppid() != plan->parent) _exit(127);       // it died before prctl(), which then sends nothing
 
     const ExecutionLimits& l = plan->limits;
     auto cpu = static_cast<rlim_t>(std::ceil(l.cpu_seconds));
@@ -329,6 +331,7 @@ Launched launch(SandboxMode mode, const std::string& bwrap_path, const Execution
   }
 
   ChildPlan plan;
+  plan.parent = getpid();
   plan.limits = limits;
   plan.drop_privileges = as_root;
   plan.status_fd = status_pipe[1];

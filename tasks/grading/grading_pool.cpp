@@ -32,9 +32,12 @@ struct Worker {
   Clock::time_point started;
 };
 
-[[noreturn]] void worker_main(int job_fd, int result_fd, const PoolOptions& options,
+[[noreturn]] void worker_main(pid_t parent, int job_fd, int result_fd, const PoolOptions& options,
                               const std::function<std::string(std::size_t)>& work) {
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);   // a killed run leaves no grading worker behind
+  // A parent killed between fork() and prctl() sends no signal: without this check the worker would live
+  // on, holding every pipe it inherited open, so whoever waits for the parent's pipes to close waits forever.
+  if (::getppid() != parent) ::_exit(1);
   struct rlimit limit {options.memory_limit_bytes, options.memory_limit_bytes};
   ::setrlimit(RLIMIT_AS, &limit);
   std::uint64_t job;
@@ -60,6 +63,7 @@ Worker spawn(const PoolOptions& options, const std::function<std::string(std::si
   int to_child[2], from_child[2];
   if (::pipe2(to_child, O_CLOEXEC) != 0 || ::pipe2(from_child, O_CLOEXEC) != 0)
     throw std::runtime_error(std::string("grading pool: pipe failed: ") + std::strerror(errno));
+  const pid_t parent = ::getpid();
   pid_t pid = ::fork();
   if (pid < 0) throw std::runtime_error(std::string("grading pool: fork failed: ") + std::strerror(errno));
   if (pid == 0) {
@@ -69,7 +73,7 @@ Worker spawn(const PoolOptions& options, const std::function<std::string(std::si
       if (other.job_fd >= 0) ::close(other.job_fd);
       if (other.result_fd >= 0) ::close(other.result_fd);
     }
-    worker_main(to_child[0], from_child[1], options, work);
+    worker_main(parent, to_child[0], from_child[1], options, work);
   }
   ::close(to_child[0]);
   ::close(from_child[1]);
