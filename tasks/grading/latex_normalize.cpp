@@ -403,10 +403,11 @@ NormalizedAnswer normalize_latex(std::string_view answer) {
   join_inequalities_with_or(s);
   unify_list_separators(s);
   s = trim(s);
-  // Trailing sentence punctuation and a leading "=".
-  while (!s.empty() && (s.back() == '.' || s.back() == ';')) {
-    // Keep "3." only when it is not a decimal point of a number like "3." (still a trailing period).
+  // Trailing sentence punctuation ("\frac{1}{3}.", "5;", "7,": lists separate items, they do not end in a
+  // comma) and a leading "=".
+  while (!s.empty() && (s.back() == '.' || s.back() == ';' || s.back() == ',')) {
     s.pop_back();
+    if (!s.empty() && s.back() == '\\') s.pop_back();   // "5\," was a thin space
     s = trim(s);
   }
   if (!s.empty() && s.front() == '=') s = trim(std::string_view(s).substr(1));

@@ -13,6 +13,7 @@ enum class TokenKind { number, letter, command, character, row_separator, text, 
 struct Token {
   TokenKind kind;
   std::string text;  // number literal, letter, command name without backslash, the character, text, env name
+  bool space_before = false;  // whitespace (or a LaTeX space such as "\ ") separates it from the token before
 };
 
 // Unicode forms that models write instead of LaTeX commands.
@@ -42,9 +43,18 @@ std::string read_brace_group(std::string_view s, std::size_t& i) {
 std::vector<Token> tokenize(std::string_view s) {
   std::vector<Token> tokens;
   std::size_t i = 0;
+  bool spaced = false;        // whitespace seen since the last token
+  std::size_t marked = 0;     // tokens whose space_before is set
+  auto mark_new_tokens = [&] {
+    for (; marked < tokens.size(); ++marked) {
+      tokens[marked].space_before = spaced;
+      spaced = false;
+    }
+  };
   while (i < s.size()) {
+    mark_new_tokens();
     unsigned char c = static_cast<unsigned char>(s[i]);
-    if (std::isspace(c)) { ++i; continue; }
+    if (std::isspace(c)) { spaced = true; ++i; continue; }
     if (std::isdigit(c) || (c == '.' && i + 1 < s.size() && std::isdigit(static_cast<unsigned char>(s[i + 1])))) {
       std::size_t j = i;
       while (j < s.size() && std::isdigit(static_cast<unsigned char>(s[j]))) ++j;
@@ -70,7 +80,11 @@ std::vector<Token> tokenize(std::string_view s) {
         i += 2;
         continue;
       }
-      if (!std::isalpha(static_cast<unsigned char>(next))) { i += 2; continue; }  // \, \! and friends
+      if (!std::isalpha(static_cast<unsigned char>(next))) {  // \, \! and friends
+        spaced = spaced || next == ' ' || next == ',' || next == ';' || next == ':';
+        i += 2;
+        continue;
+      }
       std::size_t j = i + 1;
       while (j < s.size() && std::isalpha(static_cast<unsigned char>(s[j]))) ++j;
       std::string name(s.substr(i + 1, j - i - 1));
@@ -101,6 +115,7 @@ std::vector<Token> tokenize(std::string_view s) {
     tokens.push_back({TokenKind::character, std::string(1, static_cast<char>(c))});
     ++i;
   }
+  mark_new_tokens();
   tokens.push_back({TokenKind::end, ""});
   return tokens;
 }
@@ -324,10 +339,18 @@ class Parser {
   // (MATH writes `1\frac{4}{5}` and `137 \frac{1}{2}`, and so do models). Only as the first factor of a
   // term: after an operator (3\cdot\frac14), after a letter (x\frac12) or before a non-numeric fraction
   // (2\frac{x}{3}) juxtaposition stays a product. -3\frac14 is -(3 + 1/4).
+  // In plain text the fraction follows a space: "4 4/9" = 40/9, "-11 5/6" = -71/6 (not 4 * 4/9).
   NodePtr parse_mixed_number(NodePtr whole) {
     const Node* integer = whole.get();
     if (integer->kind == NodeKind::negate && integer->children.size() == 1) integer = integer->children[0].get();
-    if (!is_integer_literal(*integer) || !at_command("frac")) return whole;
+    if (!is_integer_literal(*integer)) return whole;
+    if (at_plain_fraction()) {
+      auto numerator = make(NodeKind::number, next().text);
+      ++pos_;   // the "/"
+      auto fraction = make2(NodeKind::divide, std::move(numerator), make(NodeKind::number, next().text));
+      return add_fraction(std::move(whole), std::move(fraction));
+    }
+    if (!at_command("frac")) return whole;
     std::size_t start = pos_;
     std::vector<Token> tokens = tokens_;   // \frac12 splits a token while parsing; undone below if not mixed
     ++pos_;
@@ -338,7 +361,22 @@ class Parser {
       pos_ = start;
       return whole;
     }
-    auto fraction = make2(NodeKind::divide, std::move(numerator), std::move(denominator));
+    return add_fraction(std::move(whole), make2(NodeKind::divide, std::move(numerator), std::move(denominator)));
+  }
+
+  // "a b/c" after an integer: a space, an integer, "/", an integer, and nothing that binds tighter after it.
+  bool at_plain_fraction() const {
+    auto is_integer_token = [](const Token& t) {
+      return t.kind == TokenKind::number && t.text.find_first_not_of("0123456789") == std::string::npos;
+    };
+    const Token& after = peek(3);
+    return peek().space_before && is_integer_token(peek()) && peek(1).kind == TokenKind::character &&
+           peek(1).text == "/" && is_integer_token(peek(2)) &&
+           !(after.kind == TokenKind::character && (after.text == "^" || after.text == "!" || after.text == "_"));
+  }
+
+  // whole + fraction, or -(whole + fraction) for -3\frac14.
+  static NodePtr add_fraction(NodePtr whole, NodePtr fraction) {
     if (whole->kind == NodeKind::negate) {
       NodePtr magnitude = std::move(whole->children[0]);
       whole->children[0] = make2(NodeKind::add, std::move(magnitude), std::move(fraction));

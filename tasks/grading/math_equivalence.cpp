@@ -346,10 +346,11 @@ bool numerically_close(const numeric& a, const numeric& b, double rel_tol) {
   return diff <= scale * numeric(rel_tol);
 }
 
-// "x = 5" (a single variable on the left) stands for its value when the other side is not an equation.
-// \pi is a constant, not a name: "\pi = 5" states something false, not a value.
+// "x = 5" (a variable, a product of them such as "AB", or a quotient such as "\frac{NO}{BO}" on the left)
+// stands for its value when the other side is not an equation. \pi is a constant, not a name: "\pi = 5" states something false, not a value.
 bool is_name(const Node& node) {
   if (node.kind == NodeKind::symbol) return node.text != "pi";
+  if (node.kind == NodeKind::divide) return is_name(*node.children[0]) && is_name(*node.children[1]);  // \frac{NO}{BO}
   if (node.kind != NodeKind::multiply) return false;
   for (const auto& child : node.children)
     if (!is_name(*child)) return false;

@@ -186,7 +186,7 @@ bool restates_question(std::string_view answer, std::string_view reference, std:
   std::string reference_key = restatement_key(reference);
   // "z = (1+2i)6-3i" restates as much as "(1+2i)6-3i"; "x = 3" names a value, even when the question has it.
   std::vector<std::string> candidates = {key};
-  auto sides = equality_sides(answer);
+  auto sides = equality_sides(key);   // the compared form: "AB=4," is the equation AB=4, not a list
   if (sides.size() > 1) candidates.push_back(restatement_key(sides.back()));
   if (is_a_value(candidates.back()) || key == reference_key || candidates.back() == reference_key) return false;
   auto expressions = question_expressions(question);
