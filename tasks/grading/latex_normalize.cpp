@@ -295,12 +295,15 @@ void trig_degrees_to_radians(std::string& s) {
   }
 }
 
+// An ellipsis is no sentence punctuation: "1, 2, 3, ..." goes on and is not the list 1, 2, 3.
+bool ends_in_ellipsis(const std::string& s) { return s.size() >= 3 && s.compare(s.size() - 3, 3, "...") == 0; }
+
 }  // namespace
 
 NormalizedAnswer normalize_latex(std::string_view answer) {
   NormalizedAnswer result;
   std::string s = trim(answer);
-  while (!s.empty() && s.back() == '.') s = trim(std::string_view(s).substr(0, s.size() - 1));  // "$x$."
+  while (!s.empty() && s.back() == '.' && !ends_in_ellipsis(s)) s = trim(std::string_view(s).substr(0, s.size() - 1));  // "$x$."
   // Math delimiters around the whole answer.
   for (bool changed = true; changed;) {
     changed = false;
@@ -405,7 +408,7 @@ NormalizedAnswer normalize_latex(std::string_view answer) {
   s = trim(s);
   // Trailing sentence punctuation ("\frac{1}{3}.", "5;", "7,": lists separate items, they do not end in a
   // comma) and a leading "=".
-  while (!s.empty() && (s.back() == '.' || s.back() == ';' || s.back() == ',')) {
+  while (!s.empty() && (s.back() == '.' || s.back() == ';' || s.back() == ',') && !ends_in_ellipsis(s)) {
     s.pop_back();
     if (!s.empty() && s.back() == '\\') s.pop_back();   // "5\," was a thin space
     s = trim(s);

@@ -14,6 +14,7 @@ struct Token {
   TokenKind kind;
   std::string text;  // number literal, letter, command name without backslash, the character, text, env name
   bool space_before = false;  // whitespace (or a LaTeX space such as "\ ") separates it from the token before
+  bool line_before = false;   // that whitespace holds a line break
 };
 
 // Unicode forms that models write instead of LaTeX commands.
@@ -44,17 +45,24 @@ std::vector<Token> tokenize(std::string_view s) {
   std::vector<Token> tokens;
   std::size_t i = 0;
   bool spaced = false;        // whitespace seen since the last token
-  std::size_t marked = 0;     // tokens whose space_before is set
+  bool broken = false;        // a line break among it
+  std::size_t marked = 0;     // tokens whose space_before and line_before are set
   auto mark_new_tokens = [&] {
     for (; marked < tokens.size(); ++marked) {
       tokens[marked].space_before = spaced;
-      spaced = false;
+      tokens[marked].line_before = broken;
+      spaced = broken = false;
     }
   };
   while (i < s.size()) {
     mark_new_tokens();
     unsigned char c = static_cast<unsigned char>(s[i]);
-    if (std::isspace(c)) { spaced = true; ++i; continue; }
+    if (std::isspace(c)) {
+      spaced = true;
+      broken = broken || c == '\n';
+      ++i;
+      continue;
+    }
     if (std::isdigit(c) || (c == '.' && i + 1 < s.size() && std::isdigit(static_cast<unsigned char>(s[i + 1])))) {
       std::size_t j = i;
       while (j < s.size() && std::isdigit(static_cast<unsigned char>(s[j]))) ++j;
@@ -364,15 +372,27 @@ class Parser {
     return add_fraction(std::move(whole), make2(NodeKind::divide, std::move(numerator), std::move(denominator)));
   }
 
-  // "a b/c" after an integer: a space, an integer, "/", an integer, and nothing that binds tighter after it.
+  // "a b/c" right after an integer written as digits: a space (not a line break), an integer, "/", an
+  // integer, and nothing that binds tighter after it. The fraction must be proper: "11 6/6" and "11 7/6"
+  // are no mixed numbers, and reading them as products would be a guess, so they do not parse.
   bool at_plain_fraction() const {
     auto is_integer_token = [](const Token& t) {
       return t.kind == TokenKind::number && t.text.find_first_not_of("0123456789") == std::string::npos;
     };
     const Token& after = peek(3);
-    return peek().space_before && is_integer_token(peek()) && peek(1).kind == TokenKind::character &&
-           peek(1).text == "/" && is_integer_token(peek(2)) &&
-           !(after.kind == TokenKind::character && (after.text == "^" || after.text == "!" || after.text == "_"));
+    bool shaped = pos_ > 0 && is_integer_token(tokens_[pos_ - 1]) && peek().space_before && !peek().line_before &&
+                  is_integer_token(peek()) && peek(1).kind == TokenKind::character && peek(1).text == "/" &&
+                  is_integer_token(peek(2)) &&
+                  !(after.kind == TokenKind::character && (after.text == "^" || after.text == "!" || after.text == "_"));
+    if (!shaped) return false;
+    auto value = [](const std::string& digits) {
+      std::string trimmed = digits.substr(std::min(digits.find_first_not_of('0'), digits.size()));
+      return trimmed.empty() ? std::string("0") : trimmed;
+    };
+    std::string numerator = value(peek().text), denominator = value(peek(2).text);
+    bool proper = numerator.size() < denominator.size() || (numerator.size() == denominator.size() && numerator < denominator);
+    if (!proper) throw ParseError("an integer before an improper fraction (" + peek().text + "/" + peek(2).text + ") is ambiguous");
+    return true;
   }
 
   // whole + fraction, or -(whole + fraction) for -3\frac14.
