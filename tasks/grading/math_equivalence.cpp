@@ -426,6 +426,9 @@ class Comparer {
     if (is_assignment(y) && x.kind != NodeKind::relation)
       return values_equal(a, {y.children[1].get(), b.sign_mask, b.signs_fixed});
     if (names_components_of(x, y) || names_components_of(y, x)) return children_equal(x, y);
+    // A set written as one (\{1, 2, 2\} is \{1, 2\}) ignores repeats; a bare list keeps them: "2, 2, 3" may
+    // be three side lengths, not the set {2, 3}.
+    if (x.kind == NodeKind::set || y.kind == NodeKind::set) return sets_equal(elements(a), elements(b));
     if (is_unordered(x) || is_unordered(y)) return multisets_equal(elements(a), elements(b));
     if (x.kind == NodeKind::ratio || y.kind == NodeKind::ratio) return ratios_equal(x, y);
     if (is_scalar_kind(x.kind) && is_scalar_kind(y.kind)) {
@@ -616,6 +619,15 @@ class Comparer {
       if (!found) return false;
     }
     return true;
+  }
+
+  bool sets_equal(const std::vector<ValueRef>& xs, const std::vector<ValueRef>& ys) {
+    auto contained = [&](const std::vector<ValueRef>& from, const std::vector<ValueRef>& in) {
+      return std::all_of(from.begin(), from.end(), [&](const ValueRef& item) {
+        return std::any_of(in.begin(), in.end(), [&](const ValueRef& other) { return values_equal(item, other); });
+      });
+    };
+    return contained(xs, ys) && contained(ys, xs);
   }
 
   bool children_equal(const Node& x, const Node& y) {

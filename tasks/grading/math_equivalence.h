@@ -15,7 +15,8 @@
 //   ratios       a:b equals c:d when ad = bc, and the number a/b (as Math-Verify); a:b:c when proportional
 //   \pm          expands to the set of both values
 //   tuples       ordered, same brackets; an interval is a 2-tuple whose brackets give its openness
-//   sets, lists  unordered (multisets); several boxes joined by "and" are a list
+//   sets, lists  unordered; a set ignores repeats, a bare list keeps them (a multiset); several boxes
+//                joined by "and" are a list
 //   unions       of intervals, unordered
 //   matrices     same shape, equal entries
 //   equations    equal when (l1 - r1) / (l2 - r2) is a non-zero constant
