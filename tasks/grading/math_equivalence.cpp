@@ -775,6 +775,52 @@ std::string print(const ex& e) {
   return text.size() > 160 ? "" : text;
 }
 
+// Multiple choice, as MATH writes it ("\text{(C)}"; also "(C)", "C"): the letter the reference names, or 0.
+char choice_reference_letter(std::string_view text) {
+  std::string_view t = text;
+  if (t.substr(0, 6) == "\\text{" && !t.empty() && t.back() == '}') t = t.substr(6, t.size() - 7);
+  while (!t.empty() && t.front() == ' ') t.remove_prefix(1);
+  while (!t.empty() && t.back() == ' ') t.remove_suffix(1);
+  if (t.size() == 3 && t.front() == '(' && t.back() == ')') t = t.substr(1, 1);
+  return t.size() == 1 && t[0] >= 'A' && t[0] <= 'E' ? t[0] : 0;
+}
+
+// An answer that opens with a choice and goes on with that option's own text: "(B)\ 3(1 + r/10)^x = 7",
+// "C. x = 42", "C: 42". Returns the letter, or 0; a bare letter is compared as words like any text answer.
+// The option's text is not graded: the letter is the answer the question asks for.
+char leading_choice_letter(std::string_view answer) {
+  // The marker may sit in a \text{} of its own ("\text{(B)} 3(1 + r/10)^x = 7") or in one holding it all.
+  std::string unwrapped(answer);
+  if (answer.substr(0, 6) == "\\text{") {
+    int depth = 0;
+    for (std::size_t i = 5; i < answer.size(); ++i) {
+      if (answer[i] == '{') ++depth;
+      if (answer[i] == '}' && --depth == 0) {
+        unwrapped = std::string(answer.substr(6, i - 6)) + " " + std::string(answer.substr(i + 1));
+        break;
+      }
+    }
+  }
+  std::string_view text = unwrapped;
+  std::size_t rest;
+  char letter;
+  if (text.size() > 3 && text[0] == '(' && text[2] == ')') {
+    letter = text[1];
+    rest = 3;
+  } else if (text.size() > 2 && (text[1] == '.' || text[1] == ':')) {
+    letter = text[0];
+    rest = 2;
+    if (text[2] != ' ') return 0;   // "C.5" is no choice
+  } else {
+    return 0;
+  }
+  if (letter < 'A' || letter > 'E') return 0;
+  std::string_view after = text.substr(rest);
+  while (!after.empty() && (after.front() == ' ' || after.front() == '\\' || after.front() == ':' || after.front() == '.'))
+    after.remove_prefix(1);
+  return after.empty() ? 0 : letter;
+}
+
 // "\binom{8}{4} = 70", "(x+1)^2 = x^2 + 2x + 1", "x = 2 + 3 = 5": a chain of equal expressions states its
 // last side. Every side before the last must equal it (a leading name aside), so an equation in unknowns
 // ("x^2 - 5x + 6 = 0", "a + b = 5") is not read as its right side, and a chain that does not hold
@@ -821,6 +867,13 @@ AnswerComparison compare_math_answers(std::string_view candidate, std::string_vi
   if (options.unreduced_fractions == UnreducedFractionPolicy::reject && cand_tree && has_unreduced_fraction(*cand_tree)) {
     result.reason = "unreduced fraction (policy: reject)";
     return result;
+  }
+  if (char expected = choice_reference_letter(ref.text)) {
+    if (char chosen = leading_choice_letter(cand.text)) {
+      result.equal = chosen == expected;
+      result.reason = result.equal ? "same choice (the option's text after it is not compared)" : "a different choice";
+      return result;
+    }
   }
   if (squeeze(cand.text) == squeeze(ref.text)) {
     result.equal = true;
