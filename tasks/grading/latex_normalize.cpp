@@ -295,8 +295,11 @@ void trig_degrees_to_radians(std::string& s) {
   }
 }
 
-// An ellipsis is no sentence punctuation: "1, 2, 3, ..." goes on and is not the list 1, 2, 3.
-bool ends_in_ellipsis(const std::string& s) { return s.size() >= 3 && s.compare(s.size() - 3, 3, "...") == 0; }
+// An ellipsis after a list is no sentence punctuation: "1, 2, 3, ..." and "1, 2, 3..." go on and are not
+// the list 1, 2, 3. After a lone number it is ("3.14159..." is the number written).
+bool ends_in_ellipsis(const std::string& s) {
+  return s.size() >= 3 && s.compare(s.size() - 3, 3, "...") == 0 && s.find(',') != std::string::npos;
+}
 
 }  // namespace
 
@@ -410,7 +413,7 @@ NormalizedAnswer normalize_latex(std::string_view answer) {
   // comma) and a leading "=".
   while (!s.empty() && (s.back() == '.' || s.back() == ';' || s.back() == ',') && !ends_in_ellipsis(s)) {
     s.pop_back();
-    if (!s.empty() && s.back() == '\\') s.pop_back();   // "5\," was a thin space
+    while (!s.empty() && s.back() == '\\') s.pop_back();   // "5\," was a thin space, "5\\," a line break
     s = trim(s);
   }
   if (!s.empty() && s.front() == '=') s = trim(std::string_view(s).substr(1));

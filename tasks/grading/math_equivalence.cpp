@@ -398,18 +398,22 @@ const Node* strip_assignment(const Node* node, const Node* other) {
 }
 
 // "x = 3, y = 4" names the components of the pair (3, 4) in the order written, as Math-Verify reads it;
-// every item names a value, each with its own name. A bare list "3, 4" stays a list: (3, 4) may be an
+// every item names a value, each with its own name, in alphabetical order. A bare list "3, 4" stays a list: (3, 4) may be an
 // interval, and a list has no order.
 bool names_components_of(const Node& list, const Node& tuple) {
   if (list.kind != NodeKind::list || tuple.kind != NodeKind::tuple || tuple.text != "()" ||
       list.children.size() != tuple.children.size())
     return false;
-  std::set<std::string> names;
+  std::vector<std::string> names;
   for (const auto& item : list.children) {
     if (!is_assignment(*item) || !is_name(*item->children[0])) return false;
-    names.insert(to_debug_string(*item->children[0]));
+    names.push_back(to_debug_string(*item->children[0]));
   }
-  return names.size() == list.children.size();
+  // The names must come in their usual order, (x, y), (a, b, c), (r, \theta): "y=3, x=4" says x = 4 and
+  // is no match for (3, 4), read by position.
+  for (std::size_t i = 1; i < names.size(); ++i)
+    if (!(names[i - 1] < names[i])) return false;
+  return true;
 }
 
 class Comparer {
@@ -426,9 +430,9 @@ class Comparer {
     if (is_assignment(y) && x.kind != NodeKind::relation)
       return values_equal(a, {y.children[1].get(), b.sign_mask, b.signs_fixed});
     if (names_components_of(x, y) || names_components_of(y, x)) return children_equal(x, y);
-    // A set written as one (\{1, 2, 2\} is \{1, 2\}) ignores repeats; a bare list keeps them: "2, 2, 3" may
-    // be three side lengths, not the set {2, 3}.
-    if (x.kind == NodeKind::set || y.kind == NodeKind::set) return sets_equal(elements(a), elements(b));
+    // Two sets written as sets (\{1, 2, 2\} is \{1, 2\}) ignore repeats; against a bare list they count: "2, 2,
+    // 3" may be three side lengths, not the set {2, 3}, and braces must not hide a missing repeat.
+    if (x.kind == NodeKind::set && y.kind == NodeKind::set) return sets_equal(elements(a), elements(b));
     if (is_unordered(x) || is_unordered(y)) return multisets_equal(elements(a), elements(b));
     if (x.kind == NodeKind::ratio || y.kind == NodeKind::ratio) return ratios_equal(x, y);
     if (is_scalar_kind(x.kind) && is_scalar_kind(y.kind)) {
@@ -597,10 +601,12 @@ class Comparer {
       if (signs > 4) throw BudgetExceeded("more than 4 \\pm signs in one answer");
       for (unsigned mask = 0; mask < (1u << signs); ++mask) out.push_back({node, mask, true});
     };
-    if (value.signs_fixed) {
-      out.push_back(value);
-    } else if (is_unordered(*value.node)) {
+    // A set or list always opens into its items, also as an item of another one (\{\{1\}, \{2\}\}): handed
+    // back whole, comparing it would compare it with itself again, without end.
+    if (is_unordered(*value.node)) {
       for (const auto& child : value.node->children) add_variants(child.get());
+    } else if (value.signs_fixed) {
+      out.push_back(value);
     } else {
       add_variants(value.node);
     }
@@ -785,6 +791,19 @@ char choice_reference_letter(std::string_view text) {
   return t.size() == 1 && t[0] >= 'A' && t[0] <= 'E' ? t[0] : 0;
 }
 
+// A hedge after a choice: another choice marker ("(C)", "C.", "C:") or a list going on ("or", "and", ",").
+bool names_another_choice(std::string_view text) {
+  if (text.front() == ',' || text.front() == ';' || text.substr(0, 3) == "or " || text.substr(0, 4) == "and ") return true;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] < 'A' || text[i] > 'E') continue;
+    bool bracketed = i > 0 && text[i - 1] == '(' && i + 1 < text.size() && text[i + 1] == ')';
+    bool marked = (i == 0 || !std::isalnum(static_cast<unsigned char>(text[i - 1]))) && i + 2 < text.size() &&
+                  (text[i + 1] == '.' || text[i + 1] == ':') && text[i + 2] == ' ';
+    if (bracketed || marked) return true;
+  }
+  return false;
+}
+
 // An answer that opens with a choice and goes on with that option's own text: "(B)\ 3(1 + r/10)^x = 7",
 // "C. x = 42", "C: 42". Returns the letter, or 0; a bare letter is compared as words like any text answer.
 // The option's text is not graded: the letter is the answer the question asks for.
@@ -818,7 +837,8 @@ char leading_choice_letter(std::string_view answer) {
   std::string_view after = text.substr(rest);
   while (!after.empty() && (after.front() == ' ' || after.front() == '\\' || after.front() == ':' || after.front() == '.'))
     after.remove_prefix(1);
-  return after.empty() ? 0 : letter;
+  if (after.empty() || names_another_choice(after)) return 0;
+  return letter;
 }
 
 // "\binom{8}{4} = 70", "(x+1)^2 = x^2 + 2x + 1", "x = 2 + 3 = 5": a chain of equal expressions states its

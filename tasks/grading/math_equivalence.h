@@ -15,7 +15,7 @@
 //   ratios       a:b equals c:d when ad = bc, and the number a/b (as Math-Verify); a:b:c when proportional
 //   \pm          expands to the set of both values
 //   tuples       ordered, same brackets; an interval is a 2-tuple whose brackets give its openness
-//   sets, lists  unordered; a set ignores repeats, a bare list keeps them (a multiset); several boxes
+//   sets, lists  unordered; two sets ignore repeats, against a bare list they count (a multiset); several boxes
 //                joined by "and" are a list
 //   unions       of intervals, unordered
 //   matrices     same shape, equal entries
@@ -24,7 +24,8 @@
 //                -x < -2 equal (2, \infty)); "or" between inequalities is a union
 //   \sum \prod   with integer bounds, evaluated term by term (at most max_sum_terms terms)
 //   base numbers 204_5 equals 204_{5}, never its decimal value
-//   choices      against a choice reference (\text{(B)}), "(B) 3(1 + r/10)^x = 7" or "B. ..." is choice B
+//   choices      against a choice reference (\text{(B)}), "(B) 3(1 + r/10)^x = 7" or "B. ..." is choice B;
+//                "(B) or (C)" is none
 //   text         \text{...} answers compare as lower-case letters and digits (choice letters too), against
 //                words, letters, numbers or lists of them only (a+b is no match for \text{A,B})
 // Never hangs: the Budget bounds time, nesting, exact powers and factorials (BudgetExceeded).
