@@ -353,6 +353,9 @@ class Parser {
     if (integer->kind == NodeKind::negate && integer->children.size() == 1) integer = integer->children[0].get();
     if (!is_integer_literal(*integer)) return whole;
     if (at_plain_fraction()) {
+      // "11 6/6" and "11 7/6" are no mixed numbers, and reading them as products would be a guess.
+      if (!is_proper(peek().text, peek(2).text))
+        throw ParseError("an integer before an improper fraction (" + peek().text + "/" + peek(2).text + ") is ambiguous");
       auto numerator = make(NodeKind::number, next().text);
       ++pos_;   // the "/"
       auto fraction = make2(NodeKind::divide, std::move(numerator), make(NodeKind::number, next().text));
@@ -373,26 +376,26 @@ class Parser {
   }
 
   // "a b/c" right after an integer written as digits: a space (not a line break), an integer, "/", an
-  // integer, and nothing that binds tighter after it. The fraction must be proper: "11 6/6" and "11 7/6"
-  // are no mixed numbers, and reading them as products would be a guess, so they do not parse.
+  // integer, and nothing that binds tighter after it.
   bool at_plain_fraction() const {
     auto is_integer_token = [](const Token& t) {
       return t.kind == TokenKind::number && t.text.find_first_not_of("0123456789") == std::string::npos;
     };
     const Token& after = peek(3);
-    bool shaped = pos_ > 0 && is_integer_token(tokens_[pos_ - 1]) && peek().space_before && !peek().line_before &&
-                  is_integer_token(peek()) && peek(1).kind == TokenKind::character && peek(1).text == "/" &&
-                  is_integer_token(peek(2)) &&
-                  !(after.kind == TokenKind::character && (after.text == "^" || after.text == "!" || after.text == "_"));
-    if (!shaped) return false;
-    auto value = [](const std::string& digits) {
-      std::string trimmed = digits.substr(std::min(digits.find_first_not_of('0'), digits.size()));
-      return trimmed.empty() ? std::string("0") : trimmed;
+    return pos_ > 0 && is_integer_token(tokens_[pos_ - 1]) && peek().space_before && !peek().line_before &&
+           is_integer_token(peek()) && peek(1).kind == TokenKind::character && peek(1).text == "/" &&
+           is_integer_token(peek(2)) &&
+           !(after.kind == TokenKind::character && (after.text == "^" || after.text == "!" || after.text == "_"));
+  }
+
+  // numerator < denominator, for digit strings of any length.
+  static bool is_proper(const std::string& numerator, const std::string& denominator) {
+    auto significant = [](const std::string& digits) {
+      std::size_t first = digits.find_first_not_of('0');
+      return first == std::string::npos ? std::string() : digits.substr(first);
     };
-    std::string numerator = value(peek().text), denominator = value(peek(2).text);
-    bool proper = numerator.size() < denominator.size() || (numerator.size() == denominator.size() && numerator < denominator);
-    if (!proper) throw ParseError("an integer before an improper fraction (" + peek().text + "/" + peek(2).text + ") is ambiguous");
-    return true;
+    std::string n = significant(numerator), d = significant(denominator);
+    return n.size() < d.size() || (n.size() == d.size() && n < d);
   }
 
   // whole + fraction, or -(whole + fraction) for -3\frac14.

@@ -13,6 +13,7 @@
 
 #include "tasks/grading/latex_normalize.h"
 #include "tasks/grading/latex_parser.h"
+#include "tasks/grading/math_extract.h"
 
 namespace r1lab::grading {
 
@@ -347,7 +348,8 @@ bool numerically_close(const numeric& a, const numeric& b, double rel_tol) {
 }
 
 // "x = 5" (a variable, a product of them such as "AB", or a quotient such as "\frac{NO}{BO}" on the left)
-// stands for its value when the other side is not an equation. \pi is a constant, not a name: "\pi = 5" states something false, not a value.
+// stands for its value when the other side is not an equation. \pi is a constant, not a name: "\pi = 5"
+// states something false, not a value.
 bool is_name(const Node& node) {
   if (node.kind == NodeKind::symbol) return node.text != "pi";
   if (node.kind == NodeKind::divide) return is_name(*node.children[0]) && is_name(*node.children[1]);  // \frac{NO}{BO}
@@ -398,8 +400,8 @@ const Node* strip_assignment(const Node* node, const Node* other) {
 }
 
 // "x = 3, y = 4" names the components of the pair (3, 4) in the order written, as Math-Verify reads it;
-// every item names a value, each with its own name, in alphabetical order. A bare list "3, 4" stays a list: (3, 4) may be an
-// interval, and a list has no order.
+// every item names a value, each with its own name, in alphabetical order. A bare list "3, 4" stays a
+// list: (3, 4) may be an interval, and a list has no order.
 bool names_components_of(const Node& list, const Node& tuple) {
   if (list.kind != NodeKind::list || tuple.kind != NodeKind::tuple || tuple.text != "()" ||
       list.children.size() != tuple.children.size())
@@ -810,16 +812,9 @@ bool names_another_choice(std::string_view text) {
 char leading_choice_letter(std::string_view answer) {
   // The marker may sit in a \text{} of its own ("\text{(B)} 3(1 + r/10)^x = 7") or in one holding it all.
   std::string unwrapped(answer);
-  if (answer.substr(0, 6) == "\\text{") {
-    int depth = 0;
-    for (std::size_t i = 5; i < answer.size(); ++i) {
-      if (answer[i] == '{') ++depth;
-      if (answer[i] == '}' && --depth == 0) {
-        unwrapped = std::string(answer.substr(6, i - 6)) + " " + std::string(answer.substr(i + 1));
-        break;
-      }
-    }
-  }
+  if (answer.substr(0, 6) == "\\text{")
+    if (std::size_t end = matching_brace(answer, 5); end != std::string_view::npos)
+      unwrapped = std::string(answer.substr(6, end - 7)) + " " + std::string(answer.substr(end));
   std::string_view text = unwrapped;
   std::size_t rest;
   char letter;
