@@ -203,9 +203,13 @@ void read_leading_number_word(std::string& s) {
 }
 
 // "4, 9, \text{and} 16", "-1; 6", "(2,3) or (3,2)": list separators written as words or semicolons
-// become commas (a bare list compares as a set). Words inside a \text{} answer are left alone.
+// become commas (a bare list compares as a set). Words inside a \text{} answer are left alone, but a word
+// squeezed between two tuples ("(11,7)or(7,11)", as answers stripped of spaces have it) is a separator.
 void unify_list_separators(std::string& s) {
-  for (std::string_view word : {"\\text{and}", "\\text{or}"}) replace_all(s, word, ",");
+  for (std::string_view word : {"\\text{and}", "\\text{or}", ")or(", ")and("}) {
+    bool between_tuples = word.front() == ')';
+    replace_all(s, word, between_tuples ? "),(" : ",");
+  }
   if (s.find("\\text{") == std::string::npos)
     for (std::string_view word : {" and ", " or "}) replace_all(s, word, ", ");
   replace_all(s, ";", ",");
@@ -364,7 +368,8 @@ NormalizedAnswer normalize_latex(std::string_view answer) {
   replace_command(s, "\\quad", " ");
   replace_command(s, "\\qquad", " ");
   replace_all(s, "~", " ");
-  replace_all(s, "{,}", "");  // 1{,}000
+  replace_all(s, "{,}", "");   // 1{,}000
+  replace_all(s, "{, }", "");  // 14 {, }916, as models copy it
   trig_degrees_to_radians(s);
   // Degrees.
   for (std::string_view degree : {"^{\\circ}", "^\\circ", "^{\\circ }", "\\degree", "°"}) {

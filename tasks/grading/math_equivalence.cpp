@@ -883,12 +883,18 @@ AnswerComparison compare_math_answers(std::string_view candidate, std::string_vi
     result.reason = "unreduced fraction (policy: reject)";
     return result;
   }
-  if (char expected = choice_reference_letter(ref.text)) {
-    if (char chosen = leading_choice_letter(cand.text)) {
-      result.equal = chosen == expected;
-      result.reason = result.equal ? "same choice (the option's text after it is not compared)" : "a different choice";
-      return result;
-    }
+  // A choice against a choice, where one side also carries the option's text: "\text{(B)}" against
+  // "(B)\ 3(1 + r/10)^x = 7", or a reference "C. x = 42" against "C". Only the letters are compared.
+  char expected = choice_reference_letter(ref.text);
+  char chosen = expected ? leading_choice_letter(cand.text) : 0;
+  if (!expected) {
+    expected = leading_choice_letter(ref.text);
+    chosen = expected ? choice_reference_letter(cand.text) : 0;
+  }
+  if (expected && chosen) {
+    result.equal = chosen == expected;
+    result.reason = result.equal ? "same choice (the option's text is not compared)" : "a different choice";
+    return result;
   }
   if (squeeze(cand.text) == squeeze(ref.text)) {
     result.equal = true;

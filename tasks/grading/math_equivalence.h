@@ -24,8 +24,8 @@
 //                -x < -2 equal (2, \infty)); "or" between inequalities is a union
 //   \sum \prod   with integer bounds, evaluated term by term (at most max_sum_terms terms)
 //   base numbers 204_5 equals 204_{5}, never its decimal value
-//   choices      against a choice reference (\text{(B)}), "(B) 3(1 + r/10)^x = 7" or "B. ..." is choice B;
-//                "(B) or (C)" is none
+//   choices      against a choice reference (\text{(B)}), "(B) 3(1 + r/10)^x = 7" or "B. ..." is choice B,
+//                and against a reference "B. ..." a bare B or \text{(B)} is; "(B) or (C)" is none
 //   text         \text{...} answers compare as lower-case letters and digits (choice letters too), against
 //                words, letters, numbers or lists of them only (a+b is no match for \text{A,B})
 // Never hangs: the Budget bounds time, nesting, exact powers and factorials (BudgetExceeded).

@@ -160,7 +160,9 @@ std::string tidy_phrase_answer(const std::string& text) {
   return numbers == 1 ? number : text;
 }
 
-std::optional<ExtractedAnswer> from_phrases(std::string_view region) {
+// The last answer phrase: "the answer is", "the final answer is", an "Answer:" line. With final_only, only
+// the "final answer" forms count.
+std::optional<ExtractedAnswer> from_phrases(std::string_view region, bool final_only = false) {
   std::string lower = lowercase(region);
   std::size_t best = std::string::npos;
   std::size_t best_value = 0;
@@ -171,6 +173,7 @@ std::optional<ExtractedAnswer> from_phrases(std::string_view region) {
     }
   };
   for (std::string_view anchor : {"final answer is", "answer is"}) {
+    if (final_only && anchor == "answer is") continue;
     std::size_t at = lower.rfind(anchor);
     if (at != std::string::npos) consider(at, at + anchor.size());
   }
@@ -186,7 +189,7 @@ std::optional<ExtractedAnswer> from_phrases(std::string_view region) {
     });
     std::size_t i = at + 6;
     while (i < lower.size() && (lower[i] == '*' || lower[i] == '_' || lower[i] == ' ')) ++i;
-    if (only_markup && i < lower.size() && lower[i] == ':') {
+    if (only_markup && (final_at != std::string::npos || !final_only) && i < lower.size() && lower[i] == ':') {
       consider(at, i + 1);
       break;
     }
@@ -206,6 +209,11 @@ std::optional<ExtractedAnswer> from_phrases(std::string_view region) {
     if (lowercase(text) == remark) return std::nullopt;
   if (text.empty()) return std::nullopt;
   return ExtractedAnswer{text, ExtractionMethod::phrase, false};
+}
+
+// True when a phrase answer holds a number or LaTeX, not only words ("clearly highlighted").
+bool holds_math(std::string_view text) {
+  return std::any_of(text.begin(), text.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)) || c == '\\'; });
 }
 
 // ---- Fallback: the last LaTeX span, bare LaTeX expression or number ----
@@ -746,7 +754,16 @@ std::vector<std::string> find_boxed(std::string_view text) {
 }
 
 std::optional<ExtractedAnswer> extract_math_answer(std::string_view region, bool allow_fallback) {
-  if (auto answer = from_boxes(region)) return answer;
+  if (auto answer = from_boxes(region)) {
+    // A "final answer" stated after the last box is the model's last word: completions in the Minerva
+    // few-shot format box intermediate results, then close with "Final Answer: The final answer is $X$".
+    // Only a phrase holding a number or LaTeX overrides the box, so a remark after it ("the final answer is
+    // clearly highlighted") changes nothing.
+    auto boxes = find_box_spans(region);
+    if (auto stated = from_phrases(region.substr(boxes.back().end), true); stated && holds_math(stated->text))
+      return stated;
+    return answer;
+  }
   if (auto answer = from_answer_tag(region)) return answer;
   if (auto answer = from_phrases(region)) return answer;
   if (!allow_fallback) return std::nullopt;

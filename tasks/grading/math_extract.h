@@ -2,7 +2,9 @@
 //
 // Order (the first that finds something wins), all within the answer region:
 //   1. the last \boxed{...} / \fbox{...} (brace-balanced; also `\boxed 5`). Boxes that are identical count
-//      once; several boxes joined only by "and", commas or math delimiters form a set ("1, 2").
+//      once; several boxes joined only by "and", commas or math delimiters form a set ("1, 2"). A "final
+//      answer" phrase after the last box that holds a number or LaTeX overrides the boxes (Minerva format:
+//      boxed intermediate results, then "Final Answer: The final answer is $X$").
 //   2. the last <answer>...</answer> (a box inside it is preferred to its raw text)
 //   3. the last anchored phrase: "final answer is X", "the answer is X", or an `Answer: X` line
 //      (markdown bold and headings tolerated)
