@@ -160,6 +160,11 @@ std::string tidy_phrase_answer(const std::string& text) {
   return numbers == 1 ? number : text;
 }
 
+// True when a phrase answer holds a number or LaTeX, not only words ("clearly highlighted").
+bool holds_math(std::string_view text) {
+  return std::any_of(text.begin(), text.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)) || c == '\\'; });
+}
+
 // The last answer phrase: "the answer is", "the final answer is", an "Answer:" line. With final_only, only
 // the "final answer" forms count.
 std::optional<ExtractedAnswer> from_phrases(std::string_view region, bool final_only = false) {
@@ -195,6 +200,27 @@ std::optional<ExtractedAnswer> from_phrases(std::string_view region, bool final_
     }
     if (at == 0) break;
   }
+  // GSM8K's answer lines: "#### 18" (the dataset's own) and "A: 18" (OpenAI's graded example solutions).
+  // Only as the last non-empty line, where those formats put them, and only when a value follows at once
+  // (a digit, sign, `$`, `.`, `(` or a LaTeX command): in Q/A few-shot prompts "A:" opens the reasoning,
+  // and "#### Step 3" is a markdown heading.
+  if (!final_only) {
+    std::size_t line_end = lower.find_last_not_of(" \t\r\n");
+    if (line_end != std::string::npos) {
+      std::size_t line_start = lower.rfind('\n', line_end);
+      line_start = line_start == std::string::npos ? 0 : line_start + 1;
+      std::string_view line = std::string_view(lower).substr(line_start, line_end + 1 - line_start);
+      std::size_t indent = line.find_first_not_of(" \t");
+      line.remove_prefix(indent);
+      for (std::string_view marker : {"####", "a:"})
+        if (line.substr(0, marker.size()) == marker) {
+          std::size_t value = line.find_first_not_of(" \t", marker.size());
+          if (value != std::string_view::npos && (std::isdigit(static_cast<unsigned char>(line[value])) ||
+                                                  std::string_view("-+$.(\\").find(line[value]) != std::string_view::npos))
+            consider(line_start + indent, line_start + indent + marker.size());
+        }
+    }
+  }
   if (best == std::string::npos) return std::nullopt;
   std::string rest(region.substr(best_value));
   // "**Answer:**\n\n42": the value may sit on the next non-empty line.
@@ -209,11 +235,6 @@ std::optional<ExtractedAnswer> from_phrases(std::string_view region, bool final_
     if (lowercase(text) == remark) return std::nullopt;
   if (text.empty()) return std::nullopt;
   return ExtractedAnswer{text, ExtractionMethod::phrase, false};
-}
-
-// True when a phrase answer holds a number or LaTeX, not only words ("clearly highlighted").
-bool holds_math(std::string_view text) {
-  return std::any_of(text.begin(), text.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)) || c == '\\'; });
 }
 
 // ---- Fallback: the last LaTeX span, bare LaTeX expression or number ----

@@ -7,7 +7,7 @@
 //      boxed intermediate results, then "Final Answer: The final answer is $X$").
 //   2. the last <answer>...</answer> (a box inside it is preferred to its raw text)
 //   3. the last anchored phrase: "final answer is X", "the answer is X", or an `Answer: X` line
-//      (markdown bold and headings tolerated)
+//      (markdown bold and headings tolerated); GSM8K's "#### 18" and "A: 18" as the last line
 //   4. opt-in fallback, only in the text after the last box (an empty one, "\boxed{}", when it gets here):
 //      whichever comes last of a LaTeX span ($...$, $$...$$, \(...\), \[...\]), a bare
 //      LaTeX expression outside them (\frac{7}{3}, 3\pi, 2 + \sqrt{3}, x \le 4: taken whole) and a number

@@ -1,8 +1,11 @@
 // Tasks on the real data in ../shared/data: counts, stable ids, answers, prompts, checksums.
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <map>
 #include <set>
+
+#include <nlohmann/json.hpp>
 
 #include "tasks/registry.h"
 
@@ -82,6 +85,40 @@ TEST(Tasks, AnAnswerRestatingTheQuestionIsWrongOnTheRealData) {
   config.math.fallback_extraction = true;
   EXPECT_FALSE(grade("We evaluate $(1+2i)6-3i$.").is_correct());
   EXPECT_TRUE(grade("We evaluate $(1+2i)6-3i = 6 + 12i - 3i = 6+9i$.").is_correct());
+}
+
+TEST(Tasks, Gsm8kVerdictsEqualOpenAIsOnItsGradedSolutions) {
+  // OpenAI's grade-school-math repository grades four GPT-3 solutions per GSM8K test problem (1,319 x 4),
+  // each closing with an "A: 18" line. r1lab must reach the same verdict on every one, in both extraction
+  // modes: the answer line is read in the default mode, the fallback finds the same number.
+  auto task = loaded("gsm8k");
+  std::ifstream in(std::string(R1LAB_SHARED_DATA) + "/model_outputs/openai_gsm8k/example_model_solutions.jsonl");
+  ASSERT_TRUE(in) << "model_outputs/openai_gsm8k/example_model_solutions.jsonl is missing from the data directory";
+  std::vector<nlohmann::json> rows;
+  for (std::string line; std::getline(in, line);) rows.push_back(nlohmann::json::parse(line));
+  ASSERT_EQ(rows.size(), task->problems().size());
+  for (bool fallback : {false, true}) {
+    GradingConfig config;
+    config.math.think_policy = grading::ThinkPolicy::none;
+    config.math.fallback_extraction = fallback;
+    std::size_t same = 0, credited = 0, graded = 0;
+    for (std::size_t row = 0; row < rows.size(); ++row) {
+      const Problem& problem = task->problems()[row];
+      ASSERT_EQ(rows[row]["question"].get<std::string>().substr(0, 40), problem.statement.substr(0, 40)) << "row " << row;
+      for (const char* model : {"6b_finetuning", "6b_verification", "175b_finetuning", "175b_verification"}) {
+        const auto& solution = rows[row][model];
+        bool ours = task->grade(problem, 0, solution["solution"].get<std::string>(), "", config).is_correct();
+        bool theirs = solution["is_correct"].get<bool>();
+        same += ours == theirs;
+        credited += ours;
+        ++graded;
+        EXPECT_EQ(ours, theirs) << "row " << row << ", " << model << (fallback ? ", fallback" : "");
+      }
+    }
+    EXPECT_EQ(graded, 5276u);
+    EXPECT_EQ(same, graded);
+    EXPECT_EQ(credited, 2001u);  // OpenAI's own count of correct solutions
+  }
 }
 
 TEST(Tasks, TrainingSetsAreTasks) {
