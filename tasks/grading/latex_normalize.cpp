@@ -202,6 +202,20 @@ void read_leading_number_word(std::string& s) {
   if (value >= 0) s = std::to_string(value) + s.substr(end);
 }
 
+// "1{,}000", and "14 {, }916" as models copy it: a braced comma after a digit separates thousands. After a
+// command it is an argument (`1\text{, }2` is a list).
+void drop_braced_thousands_commas(std::string& s) {
+  for (std::string_view comma : {"{,}", "{, }"}) {
+    for (std::size_t at = s.find(comma); at != std::string::npos; at = s.find(comma, at)) {
+      std::size_t before = s.find_last_not_of(' ', at == 0 ? 0 : at - 1);
+      if (at > 0 && before != std::string::npos && std::isdigit(static_cast<unsigned char>(s[before])))
+        s.erase(at, comma.size());
+      else
+        at += comma.size();
+    }
+  }
+}
+
 // "4, 9, \text{and} 16", "-1; 6", "(2,3) or (3,2)": list separators written as words or semicolons
 // become commas (a bare list compares as a set). Words inside a \text{} answer are left alone, but a word
 // squeezed between two tuples ("(11,7)or(7,11)", as answers stripped of spaces have it) is a separator.
@@ -368,8 +382,7 @@ NormalizedAnswer normalize_latex(std::string_view answer) {
   replace_command(s, "\\quad", " ");
   replace_command(s, "\\qquad", " ");
   replace_all(s, "~", " ");
-  replace_all(s, "{,}", "");   // 1{,}000
-  replace_all(s, "{, }", "");  // 14 {, }916, as models copy it
+  drop_braced_thousands_commas(s);
   trig_degrees_to_radians(s);
   // Degrees.
   for (std::string_view degree : {"^{\\circ}", "^\\circ", "^{\\circ }", "\\degree", "°"}) {
@@ -440,8 +453,20 @@ std::string normalize_text_answer(std::string_view text) {
   std::string out;
   std::string s(text);
   replace_all(s, "\\text{", "");
-  for (char c : s)
-    if (std::isalnum(static_cast<unsigned char>(c))) out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  auto digit = [&](std::size_t k) { return k < s.size() && std::isdigit(static_cast<unsigned char>(s[k])); };
+  std::size_t gap_start = 0;  // where the run of other characters before s[i] began
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (!std::isalnum(static_cast<unsigned char>(s[i]))) continue;
+    // Numbers on both sides of a gap stay apart: "1, 2" is not "12" and "3.5" not "35"; a thousands comma
+    // ("1,000") joins them.
+    if (i > gap_start && !out.empty() && std::isdigit(static_cast<unsigned char>(out.back())) && digit(i)) {
+      std::string_view gap(s.data() + gap_start, i - gap_start);
+      bool thousands = gap == "," && digit(i + 2) && !digit(i + 3);
+      if (!thousands) out += gap == "." ? "." : " ";
+    }
+    out += static_cast<char>(std::tolower(static_cast<unsigned char>(s[i])));
+    gap_start = i + 1;
+  }
   return out;
 }
 

@@ -20,6 +20,7 @@ struct NormalizedAnswer {
 NormalizedAnswer normalize_latex(std::string_view answer);
 
 // Lower-case letters and digits only: the form text answers are compared in ("\text{Evelyn}" -> "evelyn").
+// Numbers keep apart ("1, 2" -> "1 2", "3.5" stays "3.5"; "1,000" -> "1000").
 std::string normalize_text_answer(std::string_view text);
 
 }  // namespace r1lab::grading

@@ -836,6 +836,15 @@ char leading_choice_letter(std::string_view answer) {
   return letter;
 }
 
+// A reference written as a choice with its option's text, "C. x = 42" or "(C) 42": a "(C)" or "C." marker
+// and an option holding a number or LaTeX. "E. coli" and "A: 5" (a label and its value) are no choice.
+bool names_choice_with_math_option(std::string_view text) {
+  if (!leading_choice_letter(text) || (text.size() > 1 && text[1] == ':')) return false;
+  std::string_view option = text.substr(text.find_first_of(").") + 1);
+  return std::any_of(option.begin(), option.end(),
+                     [](char c) { return std::isdigit(static_cast<unsigned char>(c)) || c == '\\'; });
+}
+
 // "\binom{8}{4} = 70", "(x+1)^2 = x^2 + 2x + 1", "x = 2 + 3 = 5": a chain of equal expressions states its
 // last side. Every side before the last must equal it (a leading name aside), so an equation in unknowns
 // ("x^2 - 5x + 6 = 0", "a + b = 5") is not read as its right side, and a chain that does not hold
@@ -887,7 +896,7 @@ AnswerComparison compare_math_answers(std::string_view candidate, std::string_vi
   // "(B)\ 3(1 + r/10)^x = 7", or a reference "C. x = 42" against "C". Only the letters are compared.
   char expected = choice_reference_letter(ref.text);
   char chosen = expected ? leading_choice_letter(cand.text) : 0;
-  if (!expected) {
+  if (!expected && names_choice_with_math_option(ref.text)) {
     expected = leading_choice_letter(ref.text);
     chosen = expected ? choice_reference_letter(cand.text) : 0;
   }

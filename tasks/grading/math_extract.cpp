@@ -160,14 +160,29 @@ std::string tidy_phrase_answer(const std::string& text) {
   return numbers == 1 ? number : text;
 }
 
-// True when a phrase answer holds a number or LaTeX, not only words ("clearly highlighted").
-bool holds_math(std::string_view text) {
-  return std::any_of(text.begin(), text.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)) || c == '\\'; });
+// True when `text` is only a plain number: an optional sign and `$`, digits with thousands commas, and a
+// decimal part or a fraction ("18", "-3", "$1,200", "2.5", "5/2").
+bool is_plain_number(std::string_view text) {
+  std::size_t i = 0;
+  if (i < text.size() && (text[i] == '-' || text[i] == '+')) ++i;
+  if (text.substr(i, 2) == "\\$") i += 2;
+  else if (i < text.size() && text[i] == '$') ++i;
+  std::size_t digits = 0;
+  bool point = false, slash = false;
+  for (; i < text.size(); ++i) {
+    char c = text[i];
+    bool digit_follows = i + 1 < text.size() && std::isdigit(static_cast<unsigned char>(text[i + 1]));
+    if (std::isdigit(static_cast<unsigned char>(c))) ++digits;
+    else if (c == ',' && digits > 0 && digit_follows && !point && !slash) continue;
+    else if (c == '.' && digit_follows && !point && !slash) point = true;
+    else if (c == '/' && digits > 0 && digit_follows && !point && !slash) slash = true;
+    else return false;
+  }
+  return digits > 0;
 }
 
-// The last answer phrase: "the answer is", "the final answer is", an "Answer:" line. With final_only, only
-// the "final answer" forms count.
-std::optional<ExtractedAnswer> from_phrases(std::string_view region, bool final_only = false) {
+// The last answer phrase: "the answer is", "the final answer is", an "Answer:" line, a GSM8K answer line.
+std::optional<ExtractedAnswer> from_phrases(std::string_view region) {
   std::string lower = lowercase(region);
   std::size_t best = std::string::npos;
   std::size_t best_value = 0;
@@ -178,7 +193,6 @@ std::optional<ExtractedAnswer> from_phrases(std::string_view region, bool final_
     }
   };
   for (std::string_view anchor : {"final answer is", "answer is"}) {
-    if (final_only && anchor == "answer is") continue;
     std::size_t at = lower.rfind(anchor);
     if (at != std::string::npos) consider(at, at + anchor.size());
   }
@@ -194,31 +208,29 @@ std::optional<ExtractedAnswer> from_phrases(std::string_view region, bool final_
     });
     std::size_t i = at + 6;
     while (i < lower.size() && (lower[i] == '*' || lower[i] == '_' || lower[i] == ' ')) ++i;
-    if (only_markup && (final_at != std::string::npos || !final_only) && i < lower.size() && lower[i] == ':') {
+    if (only_markup && i < lower.size() && lower[i] == ':') {
       consider(at, i + 1);
       break;
     }
     if (at == 0) break;
   }
-  // GSM8K's answer lines: "#### 18" (the dataset's own) and "A: 18" (OpenAI's graded example solutions).
-  // Only as the last non-empty line, where those formats put them, and only when a value follows at once
-  // (a digit, sign, `$`, `.`, `(` or a LaTeX command): in Q/A few-shot prompts "A:" opens the reasoning,
-  // and "#### Step 3" is a markdown heading.
-  if (!final_only) {
-    std::size_t line_end = lower.find_last_not_of(" \t\r\n");
-    if (line_end != std::string::npos) {
-      std::size_t line_start = lower.rfind('\n', line_end);
-      line_start = line_start == std::string::npos ? 0 : line_start + 1;
-      std::string_view line = std::string_view(lower).substr(line_start, line_end + 1 - line_start);
-      std::size_t indent = line.find_first_not_of(" \t");
-      line.remove_prefix(indent);
-      for (std::string_view marker : {"####", "a:"})
-        if (line.substr(0, marker.size()) == marker) {
-          std::size_t value = line.find_first_not_of(" \t", marker.size());
-          if (value != std::string_view::npos && (std::isdigit(static_cast<unsigned char>(line[value])) ||
-                                                  std::string_view("-+$.(\\").find(line[value]) != std::string_view::npos))
-            consider(line_start + indent, line_start + indent + marker.size());
-        }
+  // GSM8K's answer lines: "#### 18" (the dataset's own) and "A: 18" (OpenAI's graded example solutions),
+  // only as the last non-empty line and only holding a plain number, as those formats write them: in Q/A
+  // few-shot prompts "A:" opens the reasoning (or the next question's answer), and "#### 1. Verify" is a
+  // markdown heading.
+  std::size_t line_end = region.find_last_not_of(" \t\r\n");
+  if (line_end != std::string_view::npos) {
+    std::size_t line_start = region.rfind('\n', line_end);
+    line_start = line_start == std::string_view::npos ? 0 : line_start + 1;
+    std::string_view line = region.substr(line_start, line_end + 1 - line_start);
+    std::size_t indent = line.find_first_not_of(" \t");
+    // A completion with a "Q:" line went on to a next question of its few-shot prompt: its "A:" answers that.
+    bool next_question = region.substr(0, 2) == "Q:" || region.find("\nQ:") != std::string_view::npos;
+    for (std::string_view marker : {"####", "A:"}) {
+      if (line.substr(indent, marker.size()) != marker || (marker == "A:" && next_question)) continue;
+      std::string value = trim(line.substr(indent + marker.size()));
+      if (!value.empty() && value.back() == '.') value.pop_back();
+      if (is_plain_number(value)) consider(line_start + indent, line_start + indent + marker.size());
     }
   }
   if (best == std::string::npos) return std::nullopt;
@@ -704,6 +716,54 @@ bool is_thousands_comma(std::string_view text, std::size_t i) {
   return i > 0 && digit(i - 1) && digit(i + 1) && digit(i + 2) && digit(i + 3) && !digit(i + 4);
 }
 
+// "Final Answer: The final answer is $X$. I hope it is correct." (the Minerva few-shot format): the value
+// of a final-answer anchor that opens its sentence ("The final answer is", a "Final Answer:" line) when it
+// is a math span or a plain number with nothing after it on its line but that closing remark. So "check
+// that the final answer is 3 digits long", "the final answer is consistent with step 2" and "the final
+// answer is $42$ cm$^2$" state nothing here.
+std::optional<std::string> minerva_final_answer(std::string_view text) {
+  std::string lower = lowercase(text);
+  std::size_t best = std::string::npos, value_at = 0;
+  for (std::string_view anchor : {"final answer is", "final answer:"}) {
+    std::size_t at = lower.rfind(anchor);
+    if (at == std::string::npos) continue;
+    std::size_t k = at;
+    if (k >= 4 && lower.compare(k - 4, 4, "the ") == 0) k -= 4;
+    while (k > 0 && std::string_view(" \t*#_").find(lower[k - 1]) != std::string_view::npos) --k;
+    bool opens_sentence = k == 0 || lower[k - 1] == '\n' || lower[k - 1] == ':' || lower[k - 1] == '.';
+    if (opens_sentence && (best == std::string::npos || at > best)) {
+      best = at;
+      value_at = at + anchor.size();
+    }
+  }
+  if (best == std::string::npos) return std::nullopt;
+  std::string_view rest = text.substr(value_at);
+  std::size_t start = rest.find_first_not_of(" \t\n*_:");
+  if (start == std::string_view::npos) return std::nullopt;
+  rest = rest.substr(start);
+  std::string value;
+  std::string_view after;
+  std::string_view open = rest.substr(0, 2) == "\\(" ? "\\(" : (rest.substr(0, 1) == "$" && rest.substr(0, 2) != "$$") ? "$" : "";
+  if (!open.empty()) {
+    std::string_view close = open == "$" ? "$" : "\\)";
+    std::size_t end = find_closing(rest, open.size(), close);
+    if (end == std::string_view::npos) return std::nullopt;
+    value = trim(rest.substr(open.size(), end - open.size()));
+    after = rest.substr(end + close.size());
+  } else {
+    std::string_view line = rest.substr(0, rest.find('\n'));
+    std::size_t stop = line.find(". ");
+    value = trim(line.substr(0, stop));
+    if (stop != std::string_view::npos) after = line.substr(stop);
+    if (!value.empty() && value.back() == '.') value.pop_back();
+    if (!is_plain_number(value)) return std::nullopt;
+  }
+  std::string tail = lowercase(after.substr(0, after.find('\n')));
+  if (std::size_t hope = tail.find("i hope it is correct"); hope != std::string::npos) tail.erase(hope, 20);
+  if (tail.find_first_not_of(" \t.") != std::string::npos || value.empty()) return std::nullopt;
+  return value;
+}
+
 }  // namespace
 
 std::size_t matching_brace(std::string_view text, std::size_t open) {
@@ -776,13 +836,13 @@ std::vector<std::string> find_boxed(std::string_view text) {
 
 std::optional<ExtractedAnswer> extract_math_answer(std::string_view region, bool allow_fallback) {
   if (auto answer = from_boxes(region)) {
-    // A "final answer" stated after the last box is the model's last word: completions in the Minerva
-    // few-shot format box intermediate results, then close with "Final Answer: The final answer is $X$".
-    // Only a phrase holding a number or LaTeX overrides the box, so a remark after it ("the final answer is
-    // clearly highlighted") changes nothing.
+    // A final answer stated after the last box is the model's last word: completions in the Minerva
+    // few-shot format box intermediate results, then close with "Final Answer: The final answer is $X$.
+    // I hope it is correct." Only that strict shape overrides the box; a remark after it ("the final
+    // answer is clearly highlighted", "... consistent with step 2") changes nothing.
     auto boxes = find_box_spans(region);
-    if (auto stated = from_phrases(region.substr(boxes.back().end), true); stated && holds_math(stated->text))
-      return stated;
+    if (auto stated = minerva_final_answer(region.substr(boxes.back().end)))
+      return ExtractedAnswer{*stated, ExtractionMethod::phrase, false};
     return answer;
   }
   if (auto answer = from_answer_tag(region)) return answer;

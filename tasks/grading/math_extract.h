@@ -2,12 +2,12 @@
 //
 // Order (the first that finds something wins), all within the answer region:
 //   1. the last \boxed{...} / \fbox{...} (brace-balanced; also `\boxed 5`). Boxes that are identical count
-//      once; several boxes joined only by "and", commas or math delimiters form a set ("1, 2"). A "final
-//      answer" phrase after the last box that holds a number or LaTeX overrides the boxes (Minerva format:
-//      boxed intermediate results, then "Final Answer: The final answer is $X$").
+//      once; several boxes joined only by "and", commas or math delimiters form a set ("1, 2"). A final
+//      answer in the Minerva format after the last box overrides the boxes ("The final answer is $X$. I
+//      hope it is correct.": boxes may hold intermediate results).
 //   2. the last <answer>...</answer> (a box inside it is preferred to its raw text)
 //   3. the last anchored phrase: "final answer is X", "the answer is X", or an `Answer: X` line
-//      (markdown bold and headings tolerated); GSM8K's "#### 18" and "A: 18" as the last line
+//      (markdown bold and headings tolerated); GSM8K's "#### 18" and "A: 18" as the last line, a plain number
 //   4. opt-in fallback, only in the text after the last box (an empty one, "\boxed{}", when it gets here):
 //      whichever comes last of a LaTeX span ($...$, $$...$$, \(...\), \[...\]), a bare
 //      LaTeX expression outside them (\frac{7}{3}, 3\pi, 2 + \sqrt{3}, x \le 4: taken whole) and a number
