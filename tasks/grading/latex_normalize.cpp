@@ -207,8 +207,8 @@ void read_leading_number_word(std::string& s) {
 void drop_braced_thousands_commas(std::string& s) {
   for (std::string_view comma : {"{,}", "{, }"}) {
     for (std::size_t at = s.find(comma); at != std::string::npos; at = s.find(comma, at)) {
-      std::size_t before = s.find_last_not_of(' ', at == 0 ? 0 : at - 1);
-      if (at > 0 && before != std::string::npos && std::isdigit(static_cast<unsigned char>(s[before])))
+      std::size_t before = at == 0 ? std::string::npos : s.find_last_not_of(' ', at - 1);
+      if (before != std::string::npos && std::isdigit(static_cast<unsigned char>(s[before])))
         s.erase(at, comma.size());
       else
         at += comma.size();
@@ -461,7 +461,7 @@ std::string normalize_text_answer(std::string_view text) {
     // ("1,000") joins them.
     if (i > gap_start && !out.empty() && std::isdigit(static_cast<unsigned char>(out.back())) && digit(i)) {
       std::string_view gap(s.data() + gap_start, i - gap_start);
-      bool thousands = gap == "," && digit(i + 2) && !digit(i + 3);
+      bool thousands = gap == "," && digit(i + 1) && digit(i + 2) && !digit(i + 3);
       if (!thousands) out += gap == "." ? "." : " ";
     }
     out += static_cast<char>(std::tolower(static_cast<unsigned char>(s[i])));

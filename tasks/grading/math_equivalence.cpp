@@ -839,8 +839,9 @@ char leading_choice_letter(std::string_view answer) {
 // A reference written as a choice with its option's text, "C. x = 42" or "(C) 42": a "(C)" or "C." marker
 // and an option holding a number or LaTeX. "E. coli" and "A: 5" (a label and its value) are no choice.
 bool names_choice_with_math_option(std::string_view text) {
-  if (!leading_choice_letter(text) || (text.size() > 1 && text[1] == ':')) return false;
-  std::string_view option = text.substr(text.find_first_of(").") + 1);
+  std::size_t marker = text.find_first_of(").:");
+  if (!leading_choice_letter(text) || marker == std::string_view::npos || text[marker] == ':') return false;
+  std::string_view option = text.substr(marker + 1);
   return std::any_of(option.begin(), option.end(),
                      [](char c) { return std::isdigit(static_cast<unsigned char>(c)) || c == '\\'; });
 }

@@ -66,8 +66,8 @@ bool is_joining_gap(std::string_view gap) {
   });
 }
 
-std::optional<ExtractedAnswer> from_boxes(std::string_view region) {
-  auto spans = find_box_spans(region);
+// `spans` are the region's boxes (find_box_spans), found once by the caller.
+std::optional<ExtractedAnswer> from_boxes(std::string_view region, const std::vector<BoxSpan>& spans) {
   if (spans.empty()) return std::nullopt;
   // Walk back from the last box while the boxes are only joined by "and"/commas.
   std::size_t first = spans.size() - 1;
@@ -91,7 +91,7 @@ std::optional<ExtractedAnswer> from_answer_tag(std::string_view region) {
   std::string_view inner = region.substr(open + 8);
   std::size_t close = inner.find("</answer>");
   if (close != std::string_view::npos) inner = inner.substr(0, close);
-  if (auto boxed = from_boxes(inner)) {
+  if (auto boxed = from_boxes(inner, find_box_spans(inner))) {
     boxed->method = ExtractionMethod::answer_tag;
     return boxed;
   }
@@ -160,6 +160,12 @@ std::string tidy_phrase_answer(const std::string& text) {
   return numbers == 1 ? number : text;
 }
 
+// "2,500": a comma between a digit and exactly three digits separates thousands, not list items.
+bool is_thousands_comma(std::string_view text, std::size_t i) {
+  auto digit = [&](std::size_t k) { return k < text.size() && std::isdigit(static_cast<unsigned char>(text[k])); };
+  return i > 0 && digit(i - 1) && digit(i + 1) && digit(i + 2) && digit(i + 3) && !digit(i + 4);
+}
+
 // True when `text` is only a plain number: an optional sign and `$`, digits with thousands commas, and a
 // decimal part or a fraction ("18", "-3", "$1,200", "2.5", "5/2").
 bool is_plain_number(std::string_view text) {
@@ -173,7 +179,7 @@ bool is_plain_number(std::string_view text) {
     char c = text[i];
     bool digit_follows = i + 1 < text.size() && std::isdigit(static_cast<unsigned char>(text[i + 1]));
     if (std::isdigit(static_cast<unsigned char>(c))) ++digits;
-    else if (c == ',' && digits > 0 && digit_follows && !point && !slash) continue;
+    else if (c == ',' && is_thousands_comma(text, i) && !point && !slash) continue;
     else if (c == '.' && digit_follows && !point && !slash) point = true;
     else if (c == '/' && digits > 0 && digit_follows && !point && !slash) slash = true;
     else return false;
@@ -224,10 +230,10 @@ std::optional<ExtractedAnswer> from_phrases(std::string_view region) {
     line_start = line_start == std::string_view::npos ? 0 : line_start + 1;
     std::string_view line = region.substr(line_start, line_end + 1 - line_start);
     std::size_t indent = line.find_first_not_of(" \t");
-    // A completion with a "Q:" line went on to a next question of its few-shot prompt: its "A:" answers that.
-    bool next_question = region.substr(0, 2) == "Q:" || region.find("\nQ:") != std::string_view::npos;
     for (std::string_view marker : {"####", "A:"}) {
-      if (line.substr(indent, marker.size()) != marker || (marker == "A:" && next_question)) continue;
+      if (line.substr(indent, marker.size()) != marker) continue;
+      // A completion with a "Q:" line went on to a next question of its few-shot prompt: its "A:" answers that.
+      if (marker == "A:" && (region.substr(0, 2) == "Q:" || region.find("\nQ:") != std::string_view::npos)) continue;
       std::string value = trim(line.substr(indent + marker.size()));
       if (!value.empty() && value.back() == '.') value.pop_back();
       if (is_plain_number(value)) consider(line_start + indent, line_start + indent + marker.size());
@@ -710,12 +716,6 @@ std::optional<ExtractedAnswer> from_fallback(std::string_view region) {
   return std::nullopt;
 }
 
-// "2,500": a comma between a digit and exactly three digits separates thousands, not list items.
-bool is_thousands_comma(std::string_view text, std::size_t i) {
-  auto digit = [&](std::size_t k) { return k < text.size() && std::isdigit(static_cast<unsigned char>(text[k])); };
-  return i > 0 && digit(i - 1) && digit(i + 1) && digit(i + 2) && digit(i + 3) && !digit(i + 4);
-}
-
 // "Final Answer: The final answer is $X$. I hope it is correct." (the Minerva few-shot format): the value
 // of a final-answer anchor that opens its sentence ("The final answer is", a "Final Answer:" line) when it
 // is a math span or a plain number with nothing after it on its line but that closing remark. So "check
@@ -835,12 +835,12 @@ std::vector<std::string> find_boxed(std::string_view text) {
 }
 
 std::optional<ExtractedAnswer> extract_math_answer(std::string_view region, bool allow_fallback) {
-  if (auto answer = from_boxes(region)) {
+  auto boxes = find_box_spans(region);
+  if (auto answer = from_boxes(region, boxes)) {
     // A final answer stated after the last box is the model's last word: completions in the Minerva
     // few-shot format box intermediate results, then close with "Final Answer: The final answer is $X$.
     // I hope it is correct." Only that strict shape overrides the box; a remark after it ("the final
     // answer is clearly highlighted", "... consistent with step 2") changes nothing.
-    auto boxes = find_box_spans(region);
     if (auto stated = minerva_final_answer(region.substr(boxes.back().end)))
       return ExtractedAnswer{*stated, ExtractionMethod::phrase, false};
     return answer;
@@ -850,7 +850,6 @@ std::optional<ExtractedAnswer> extract_math_answer(std::string_view region, bool
   if (!allow_fallback) return std::nullopt;
   // Any box left here is empty ("\\boxed{}"): the model boxed an empty answer. The fallback reads only past
   // the last box, so nothing written before it stands in for what the box should have held.
-  auto boxes = find_box_spans(region);
   return from_fallback(boxes.empty() ? region : region.substr(boxes.back().end));
 }
 
