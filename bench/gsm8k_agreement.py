@@ -10,27 +10,19 @@ Writes a JSON file of every disagreement and prints a Markdown table.
 usage: .venv-peers/bin/python bench/gsm8k_agreement.py [--r1lab build/r1lab] [--data-dir ../shared/data]
        [--out out/gsm8k-peer] [--score-flags=--fallback-extraction]
 """
-import argparse
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from peer_agreement import math_verify_verdict  # noqa: E402  (the same Math-Verify call as the SkyThought bench)
+from peer_agreement import cached_math_verify, parse_arguments  # noqa: E402  (shared with the SkyThought bench)
 
 MODELS = ["6b_finetuning", "6b_verification", "175b_finetuning", "175b_verification"]
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--r1lab", default="build/r1lab")
-    parser.add_argument("--data-dir", default=os.environ.get("R1LAB_DATA", "../shared/data"))
-    parser.add_argument("--out", default="out/gsm8k-peer")
-    parser.add_argument("--skip-math-verify", action="store_true")
-    parser.add_argument("--score-flags", default="", help="extra flags for r1lab score, e.g. --fallback-extraction")
-    args = parser.parse_args()
+    args = parse_arguments("out/gsm8k-peer")
     data = Path(args.data_dir)
     solutions = [json.loads(line) for line in open(data / "model_outputs" / "openai_gsm8k" / "example_model_solutions.jsonl")]
     problems = [json.loads(line) for line in open(data / "train" / "gsm8k" / "test.jsonl")]
@@ -42,7 +34,7 @@ def main():
             sys.exit("row %d: the solutions file and train/gsm8k/test.jsonl hold different questions" % row)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    cache_path = out / "math_verify_cache.json"  # Math-Verify is slow; its verdicts do not change between runs
+    cache_path = out / "math_verify_cache.json"
     cache = json.load(open(cache_path)) if cache_path.exists() else {}
     rows, disagreements = [], []
     totals = {"samples": 0, "openai": 0, "r1lab": 0, "r1lab_openai": 0, "r1lab_mv": 0, "openai_mv": 0}
@@ -67,11 +59,8 @@ def main():
             key = "%s/%s" % (model, pid)
             if args.skip_math_verify:
                 mv, mv_extracted = theirs, ""
-            elif key in cache:
-                mv, mv_extracted = cache[key]
             else:
-                mv, mv_extracted = math_verify_verdict(reference, completion)
-                cache[key] = [mv, mv_extracted]
+                mv, mv_extracted = cached_math_verify(cache, key, reference, completion)
             ok = mine["correct"]
             counts["samples"] += 1
             counts["openai"] += theirs

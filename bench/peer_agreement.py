@@ -31,19 +31,33 @@ def math_verify_verdict(reference, completion):
         return False, "error: %s" % error
 
 
-def main():
+def parse_arguments(default_out):
+    """The options every peer-agreement bench takes (this one and bench/gsm8k_agreement.py)."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--r1lab", default="build/r1lab")
     parser.add_argument("--data-dir", default=os.environ.get("R1LAB_DATA", "../shared/data"))
-    parser.add_argument("--out", default="out/peer")
+    parser.add_argument("--out", default=default_out)
     parser.add_argument("--skip-math-verify", action="store_true")
     parser.add_argument("--score-flags", default="", help="extra flags for r1lab score, e.g. --fallback-extraction")
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def cached_math_verify(cache, key, reference, completion):
+    """Math-Verify's verdict and extraction, from `cache` (a dict saved between runs) when it holds `key`:
+    Math-Verify is slow, and its verdicts do not change between runs."""
+    if key not in cache:
+        mv, extracted = math_verify_verdict(reference, completion)
+        cache[key] = [mv, extracted]
+    return tuple(cache[key])
+
+
+def main():
+    args = parse_arguments("out/peer")
     root = Path(args.data_dir) / "model_outputs" / "skythought"
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     rows, disagreements = [], []
-    cache_path = out / "math_verify_cache.json"  # Math-Verify is slow; its verdicts do not change between runs
+    cache_path = out / "math_verify_cache.json"
     cache = json.load(open(cache_path)) if cache_path.exists() else {}
     totals = {"samples": 0, "r1lab_sky": 0, "r1lab_mv": 0, "sky_mv": 0}
     for path in sorted(root.glob("*/*.jsonl")):
@@ -74,11 +88,9 @@ def main():
             sky = bool(record["score"][0])
             if args.skip_math_verify:
                 mv, mv_extracted = sky, ""
-            elif "%s/%s/%s" % (model, bench, pid) in cache:
-                mv, mv_extracted = cache["%s/%s/%s" % (model, bench, pid)]
             else:
-                mv, mv_extracted = math_verify_verdict(str(record["answer"]), record["code"][0])
-                cache["%s/%s/%s" % (model, bench, pid)] = [mv, mv_extracted]
+                mv, mv_extracted = cached_math_verify(cache, "%s/%s/%s" % (model, bench, pid), str(record["answer"]),
+                                                      record["code"][0])
             ok = mine["correct"]
             counts["samples"] += 1
             counts["r1lab_sky"] += ok == sky
