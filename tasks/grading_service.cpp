@@ -237,7 +237,8 @@ void GradingService::writer_loop() {
     }
     if (!write_job(job_fd_, job)) {
       std::lock_guard lock(mutex_);
-      if (failure_.empty()) failure_ = "the grading process stopped taking jobs";
+      // After abort() killed it, a write that fails is the kill, not a failure.
+      if (!aborted_ && failure_.empty()) failure_ = "the grading process stopped taking jobs";
       break;
     }
   }
