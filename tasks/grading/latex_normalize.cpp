@@ -216,6 +216,19 @@ void drop_braced_thousands_commas(std::string& s) {
   }
 }
 
+// Commands answers are written with: a backslash pair before one of them is a doubled escape, not a line
+// break before letters.
+bool is_common_command(std::string_view name) {
+  static constexpr std::array<std::string_view, 72> kCommands = {
+      "frac", "dfrac", "tfrac", "sqrt", "left", "right", "pi", "cdot", "times", "div", "pm", "mp", "le", "leq",
+      "ge", "geq", "ne", "neq", "lt", "gt", "approx", "infty", "text", "textbf", "mbox", "mathrm", "mathbf",
+      "mathbb", "operatorname", "boxed", "circ", "degree", "cup", "cap", "in", "emptyset", "varnothing",
+      "theta", "alpha", "beta", "gamma", "phi", "sin", "cos", "tan", "cot", "sec", "csc", "arcsin", "arccos",
+      "arctan", "log", "ln", "exp", "binom", "dbinom", "begin", "end", "angle", "triangle", "overline", "vec",
+      "sum", "prod", "cdots", "ldots", "dots", "quad", "qquad", "gcd", "lcm", "pmod"};
+  return std::find(kCommands.begin(), kCommands.end(), name) != kCommands.end();
+}
+
 // "4, 9, \text{and} 16", "-1; 6", "(2,3) or (3,2)": list separators written as words or semicolons
 // become commas (a bare list compares as a set). Words inside a \text{} answer are left alone, but a word
 // squeezed between two tuples ("(11,7)or(7,11)", as answers stripped of spaces have it) is a separator.
@@ -227,6 +240,23 @@ void unify_list_separators(std::string& s) {
   if (s.find("\\text{") == std::string::npos)
     for (std::string_view word : {" and ", " or "}) replace_all(s, word, ", ");
   replace_all(s, ";", ",");
+  // Outside a matrix, a line break separates answers: "x = 1 \\\\ y = 2", "x=1\\\\y=2". Not before a command
+  // name: "\\\\mbox{four}" is a doubled escape that was left as it is.
+  if (s.find("\\begin") == std::string::npos) {
+    for (std::size_t pos = s.find("\\\\"); pos != std::string::npos; pos = s.find("\\\\", pos)) {
+      std::size_t end = pos;
+      while (end < s.size() && s[end] == '\\') ++end;
+      std::size_t name_end = end;
+      while (name_end < s.size() && std::isalpha(static_cast<unsigned char>(s[name_end]))) ++name_end;
+      bool before_command = name_end > end && is_common_command(std::string_view(s).substr(end, name_end - end));
+      if (end - pos == 2 && !before_command) {
+        s.replace(pos, 2, ", ");
+        pos += 2;
+      } else {
+        pos = end;
+      }
+    }
+  }
   // Collapse the doubled commas this leaves ("9, , 16").
   std::string out;
   for (char c : s) {
@@ -313,6 +343,42 @@ void trig_degrees_to_radians(std::string& s) {
   }
 }
 
+// An answer escaped twice ("\\\\left( 3, \\\\frac{\\\\pi}{2} \\\\right)", "10,\\\\!080", from JSON encoded again):
+// every backslash comes doubled, every pair before a letter opens a common command, and at least one pair
+// opens a command (a word or \\$ \\% \\! \\{ \\}); a pair before anything else but \\, \\; \\: is a row break
+// written once. Halving every run restores it (a row break was then written as four). An answer with a lone backslash is escaped once, and "x=1\\\\y=2" is a row break before y: both
+// stay as they are.
+void undo_double_escaping(std::string& s) {
+  bool opens_command = false;
+  for (std::size_t i = 0; i < s.size();) {
+    if (s[i] != '\\') {
+      ++i;
+      continue;
+    }
+    std::size_t run = 0;
+    while (i + run < s.size() && s[i + run] == '\\') ++run;
+    if (run % 2 != 0) return;
+    std::size_t name_end = i + run;
+    while (name_end < s.size() && std::isalpha(static_cast<unsigned char>(s[name_end]))) ++name_end;
+    if (name_end > i + run) {
+      if (run != 2 || !is_common_command(std::string_view(s).substr(i + run, name_end - i - run))) return;
+      opens_command = true;
+    } else if (run == 2 && name_end < s.size() && std::string_view("$%!{}").find(s[name_end]) != std::string_view::npos) {
+      opens_command = true;
+    } else if (run == 2 && (name_end == s.size() || std::string_view(",;:").find(s[name_end]) == std::string_view::npos)) {
+      return;  // a row break written once ("1 \\\\ 2"): the answer is not escaped twice throughout
+    }
+    i = name_end;
+  }
+  if (!opens_command) return;
+  std::string halved;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    halved += s[i];
+    if (s[i] == '\\') ++i;  // the pair's second backslash
+  }
+  s = std::move(halved);
+}
+
 // An ellipsis after a list is no sentence punctuation: "1, 2, 3, ..." and "1, 2, 3..." go on and are not
 // the list 1, 2, 3. After a lone number it is ("3.14159..." is the number written).
 bool ends_in_ellipsis(const std::string& s) {
@@ -324,6 +390,7 @@ bool ends_in_ellipsis(const std::string& s) {
 NormalizedAnswer normalize_latex(std::string_view answer) {
   NormalizedAnswer result;
   std::string s = trim(answer);
+  undo_double_escaping(s);
   while (!s.empty() && s.back() == '.' && !ends_in_ellipsis(s)) s = trim(std::string_view(s).substr(0, s.size() - 1));  // "$x$."
   // Math delimiters around the whole answer.
   for (bool changed = true; changed;) {
@@ -379,8 +446,9 @@ NormalizedAnswer normalize_latex(std::string_view answer) {
       s.replace(pos, space.size(), " ");
     }
   }
-  replace_command(s, "\\quad", " ");
-  replace_command(s, "\\qquad", " ");
+  // No command starts with \\quad, so "\\quadx_{2}" (a reference stripped of its spaces) is a space and x_2.
+  replace_all(s, "\\qquad", " ");
+  replace_all(s, "\\quad", " ");
   replace_all(s, "~", " ");
   drop_braced_thousands_commas(s);
   trig_degrees_to_radians(s);

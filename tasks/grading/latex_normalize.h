@@ -1,7 +1,9 @@
 // tasks/grading/latex_normalize.h — string-level clean-up of a LaTeX answer before it is parsed.
 //
-// Removes what never changes the value: math delimiters, \left/\right, \dfrac/\tfrac (to \frac), spacing
-// commands, degree signs, currency \$, unit words in \text{...}, thousands separators, trailing periods.
+// Removes what never changes the value: a second level of escaping (every backslash doubled), math
+// delimiters, \left/\right, \dfrac/\tfrac (to \frac), spacing commands, degree signs, currency \$, unit words
+// in \text{...}, thousands separators, trailing periods. Writes list separators (;, "and", "or", a line
+// break outside a matrix) as commas.
 // Records what it removed that a policy may care about (a percent sign, degrees).
 // It does not evaluate anything; latex_parser.h and math_equivalence.h do.
 #pragma once

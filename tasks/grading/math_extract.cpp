@@ -120,7 +120,7 @@ std::string clean_phrase_answer(std::string_view rest) {
   std::string out;
   for (std::size_t i = 0; i < text.size(); ++i) {
     if (text[i] == '*' || text[i] == '`') continue;
-    if (text[i] == '$') continue;
+    if (text[i] == '$' && (i == 0 || text[i - 1] != '\\')) continue;  // "\\$18" is currency, kept whole
     if (text[i] == '\\' && i + 1 < text.size() && (text[i + 1] == '(' || text[i + 1] == ')' ||
                                                    text[i + 1] == '[' || text[i + 1] == ']')) {
       ++i;
@@ -187,6 +187,31 @@ bool is_plain_number(std::string_view text) {
   return digits > 0;
 }
 
+// GSM8K's answer lines: "#### 18" (the dataset's own) and "A: 18" (OpenAI's graded example solutions),
+// only as the last non-empty line and only holding a plain number, as those formats write them: in Q/A
+// few-shot prompts "A:" opens the reasoning (or the next question's answer), and "#### 1. Verify" is a
+// markdown heading.
+struct AnswerLine {
+  std::size_t marker_at;
+  std::string value;
+};
+
+std::optional<AnswerLine> answer_line(std::string_view region, std::string_view marker) {
+  std::size_t line_end = region.find_last_not_of(" \t\r\n");
+  if (line_end == std::string_view::npos) return std::nullopt;
+  std::size_t line_start = region.rfind('\n', line_end);
+  line_start = line_start == std::string_view::npos ? 0 : line_start + 1;
+  std::string_view line = region.substr(line_start, line_end + 1 - line_start);
+  std::size_t indent = line.find_first_not_of(" \t");
+  if (line.substr(indent, marker.size()) != marker) return std::nullopt;
+  // A completion with a "Q:" line went on to a next question of its few-shot prompt: its "A:" answers that.
+  if (marker == "A:" && (region.substr(0, 2) == "Q:" || region.find("\nQ:") != std::string_view::npos)) return std::nullopt;
+  std::string value = trim(line.substr(indent + marker.size()));
+  if (!value.empty() && value.back() == '.') value.pop_back();
+  if (!is_plain_number(value)) return std::nullopt;
+  return AnswerLine{line_start + indent, value};
+}
+
 // The last answer phrase: "the answer is", "the final answer is", an "Answer:" line, a GSM8K answer line.
 std::optional<ExtractedAnswer> from_phrases(std::string_view region) {
   std::string lower = lowercase(region);
@@ -220,25 +245,8 @@ std::optional<ExtractedAnswer> from_phrases(std::string_view region) {
     }
     if (at == 0) break;
   }
-  // GSM8K's answer lines: "#### 18" (the dataset's own) and "A: 18" (OpenAI's graded example solutions),
-  // only as the last non-empty line and only holding a plain number, as those formats write them: in Q/A
-  // few-shot prompts "A:" opens the reasoning (or the next question's answer), and "#### 1. Verify" is a
-  // markdown heading.
-  std::size_t line_end = region.find_last_not_of(" \t\r\n");
-  if (line_end != std::string_view::npos) {
-    std::size_t line_start = region.rfind('\n', line_end);
-    line_start = line_start == std::string_view::npos ? 0 : line_start + 1;
-    std::string_view line = region.substr(line_start, line_end + 1 - line_start);
-    std::size_t indent = line.find_first_not_of(" \t");
-    for (std::string_view marker : {"####", "A:"}) {
-      if (line.substr(indent, marker.size()) != marker) continue;
-      // A completion with a "Q:" line went on to a next question of its few-shot prompt: its "A:" answers that.
-      if (marker == "A:" && (region.substr(0, 2) == "Q:" || region.find("\nQ:") != std::string_view::npos)) continue;
-      std::string value = trim(line.substr(indent + marker.size()));
-      if (!value.empty() && value.back() == '.') value.pop_back();
-      if (is_plain_number(value)) consider(line_start + indent, line_start + indent + marker.size());
-    }
-  }
+  for (std::string_view marker : {"####", "A:"})
+    if (auto line = answer_line(region, marker)) consider(line->marker_at, line->marker_at + marker.size());
   if (best == std::string::npos) return std::nullopt;
   std::string rest(region.substr(best_value));
   // "**Answer:**\n\n42": the value may sit on the next non-empty line.
@@ -832,6 +840,13 @@ std::vector<std::string> find_boxed(std::string_view text) {
   std::vector<std::string> out;
   for (auto& span : find_box_spans(text)) out.push_back(span.content);
   return out;
+}
+
+std::optional<std::string> extract_reference_answer(std::string_view reference) {
+  if (auto boxed = from_boxes(reference, find_box_spans(reference))) return boxed->text;
+  if (auto tagged = from_answer_tag(reference)) return tagged->text;
+  if (auto line = answer_line(reference, "####")) return line->value;
+  return minerva_final_answer(reference);
 }
 
 std::optional<ExtractedAnswer> extract_math_answer(std::string_view region, bool allow_fallback) {

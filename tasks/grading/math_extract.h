@@ -34,6 +34,13 @@ struct ExtractedAnswer {
 
 std::string_view extraction_method_name(ExtractionMethod method);
 
+// The answer a reference states when it is a solution rather than an answer: its boxes (joined as in
+// extract_math_answer), an <answer> tag, a GSM8K solution's last line "#### 72", or a Minerva final answer
+// ("Final Answer: The final answer is $28\%$. I hope it is correct."). Nothing for anything else, prose
+// included ("The answer is 2 million.", "\text{No answer is possible}"): such a reference is the answer
+// as written.
+std::optional<std::string> extract_reference_answer(std::string_view reference);
+
 // The contents of every \boxed / \fbox in order of appearance.
 std::vector<std::string> find_boxed(std::string_view text);
 

@@ -30,13 +30,11 @@ Verdict compare_math(std::string_view candidate, std::string_view reference, con
 
 namespace {
 
-// A reference that is itself boxed ("\\boxed{7}", "\\boxed{2} and \\boxed{3}") goes through the same
-// extraction as a completion; any other reference is the answer as written (normalised on comparison).
+// A reference that is a solution (a box, an answer tag, a GSM8K "#### 72" line, a Minerva final answer)
+// stands for the answer it states; any other reference is the answer as written (normalised on comparison).
 std::string reference_answer(std::string_view reference) {
-  if (reference.find("\\boxed") == std::string_view::npos && reference.find("\\fbox") == std::string_view::npos)
-    return std::string(reference);
-  auto extracted = extract_math_answer(reference, false);
-  return extracted ? extracted->text : std::string(reference);
+  auto stated = extract_reference_answer(reference);
+  return stated ? *stated : std::string(reference);
 }
 
 }  // namespace

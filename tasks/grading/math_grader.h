@@ -8,6 +8,9 @@
 
 namespace r1lab::grading {
 
+// A reference that is a solution stands for the answer it states (extract_reference_answer in
+// math_extract.h: a box, an answer tag, a GSM8K "#### 72" line, a Minerva final answer); any other
+// reference is the answer as written.
 // Never throws for any completion: budget overruns become a `timeout` verdict. `question` is the problem
 // statement: an answer that restates one of its expressions is wrong even when it equals the reference by
 // value (question_restatement.h).

@@ -7,7 +7,10 @@
 // contents of a math span of the question ($...$, $$...$$, \(...\), \[...\]) or a side of an equation in
 // one, compared after normalisation (spacing, \left/\right, \dfrac, \frac12 for \frac{1}{2}, closing
 // punctuation: whatever normalize_latex removes). An equation whose last side is one ("z = (1+2i)6-3i")
-// restates it too. Only a copy is caught: "((1+2i)6-3i)" is graded by value.
+// restates it too. So does, against a reference without a trigonometric function or logarithm, an answer
+// that still writes out one of the question's function values ("\sin 100^\circ" kept in a rewritten
+// "Simplify $\tan 100^\circ + 4 \sin 100^\circ$."). Otherwise only a copy is caught: "((1+2i)6-3i)" is
+// graded by value.
 //
 // Never a restatement:
 //   - a value already in simplest form, which the question may state by coincidence: a number, a single
