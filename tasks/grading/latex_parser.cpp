@@ -332,6 +332,9 @@ class Parser {
         ++pos_;
         left = make2(NodeKind::divide, std::move(left), parse_unary());
       } else if (starts_implicit_factor()) {
+        // "3 4" is no product: TeX sets it as 34, and a reader might take it for a list.
+        if (peek().kind == TokenKind::number && pos_ > 0 && tokens_[pos_ - 1].kind == TokenKind::number)
+          throw ParseError("two numbers side by side (" + tokens_[pos_ - 1].text + " " + peek().text + ")");
         left = make2(NodeKind::multiply, std::move(left), parse_power());
       } else {
         return left;

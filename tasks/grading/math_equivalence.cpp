@@ -399,23 +399,29 @@ const Node* strip_assignment(const Node* node, const Node* other) {
   return node;
 }
 
-// "x = 3, y = 4" names the components of the pair (3, 4) in the order written, as Math-Verify reads it;
-// every item names a value, each with its own name, in alphabetical order. A bare list "3, 4" stays a
-// list: (3, 4) may be an interval, and a list has no order.
-bool names_components_of(const Node& list, const Node& tuple) {
+// "x = 3, y = 4" names the components of the pair (3, 4): every item names a value, each with its own
+// name, and the values go in the order tuples name them, alphabetical ((x, y), (a, b, c), (r, \theta), with
+// \phi after \theta as in (\rho, \theta, \phi)). So "y = 4, x = 3" is (3, 4) too, and no match for (4, 3).
+// A bare list "3, 4" stays a list: (3, 4) may be an interval, and a list has no order. Empty when `list`
+// does not name the components of `tuple`.
+std::vector<const Node*> named_components(const Node& list, const Node& tuple) {
   if (list.kind != NodeKind::list || tuple.kind != NodeKind::tuple || tuple.text != "()" ||
       list.children.size() != tuple.children.size())
-    return false;
-  std::vector<std::string> names;
+    return {};
+  std::vector<std::pair<std::string, const Node*>> named;
   for (const auto& item : list.children) {
-    if (!is_assignment(*item) || !is_name(*item->children[0])) return false;
-    names.push_back(to_debug_string(*item->children[0]));
+    if (!is_assignment(*item) || !is_name(*item->children[0])) return {};
+    std::string name = to_debug_string(*item->children[0]);
+    if (name == "phi" || name == "varphi") name = "theta~";   // '~' sorts after every letter
+    named.emplace_back(std::move(name), item->children[1].get());
   }
-  // The names must come in their usual order, (x, y), (a, b, c), (r, \theta): "y=3, x=4" says x = 4 and
-  // is no match for (3, 4), read by position.
-  for (std::size_t i = 1; i < names.size(); ++i)
-    if (!(names[i - 1] < names[i])) return false;
-  return true;
+  std::sort(named.begin(), named.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<const Node*> values;
+  for (std::size_t i = 0; i < named.size(); ++i) {
+    if (i > 0 && named[i].first == named[i - 1].first) return {};   // "x = 1, x = 2" names no pair
+    values.push_back(named[i].second);
+  }
+  return values;
 }
 
 class Comparer {
@@ -431,7 +437,13 @@ class Comparer {
       return values_equal({x.children[1].get(), a.sign_mask, a.signs_fixed}, b);
     if (is_assignment(y) && x.kind != NodeKind::relation)
       return values_equal(a, {y.children[1].get(), b.sign_mask, b.signs_fixed});
-    if (names_components_of(x, y) || names_components_of(y, x)) return children_equal(x, y);
+    for (auto [list, tuple] : {std::pair{&x, &y}, std::pair{&y, &x}}) {
+      auto values = named_components(*list, *tuple);
+      if (values.empty()) continue;
+      for (std::size_t i = 0; i < values.size(); ++i)
+        if (!values_equal({values[i], 0}, {tuple->children[i].get(), 0})) return false;
+      return true;
+    }
     // Two sets written as sets (\{1, 2, 2\} is \{1, 2\}) ignore repeats; against a bare list they count: "2, 2,
     // 3" may be three side lengths, not the set {2, 3}, and braces must not hide a missing repeat.
     if (x.kind == NodeKind::set && y.kind == NodeKind::set) return sets_equal(elements(a), elements(b));

@@ -8,7 +8,7 @@
 //                points, and both sides must use the same variables
 //   x = v        an assignment is compared by its value when the other side is not an equation, also
 //                inside lists (PQ = 3, RS = 8 equals 3, 8); (a, b) = (2, 5) and x:y = 5:12 name a tuple, a ratio;
-//                x = 3, y = 4 names the components of (3, 4) in the order written
+//                x = 3, y = 4 (or y = 4, x = 3) names the components of (3, 4), in the order of the names
 //   a = b = c    a chain of equal expressions is its last side when the other side is not an equation
 //                (\binom{8}{4} = 70 equals 70); every earlier side must equal it, so x^2 - 5x + 6 = 0 is
 //                not 0 and 2 + 3 = 6 is not 6
