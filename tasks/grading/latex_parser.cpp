@@ -1,5 +1,6 @@
 #include "tasks/grading/latex_parser.h"
 
+#include <algorithm>
 #include <array>
 #include <cctype>
 #include <utility>
@@ -332,9 +333,17 @@ class Parser {
         ++pos_;
         left = make2(NodeKind::divide, std::move(left), parse_unary());
       } else if (starts_implicit_factor()) {
-        // "3 4" is no product: TeX sets it as 34, and a reader might take it for a list.
-        if (peek().kind == TokenKind::number && pos_ > 0 && tokens_[pos_ - 1].kind == TokenKind::number)
-          throw ParseError("two numbers side by side (" + tokens_[pos_ - 1].text + " " + peek().text + ")");
+        // Two numbers side by side are no product: TeX sets "3 4" as 34 and "1 000 000" as 1000000, and so
+        // does this. After a power or a fraction juxtaposition is a product ("2^5 3^2", "\frac12 3").
+        Node* factor = left->kind == NodeKind::negate ? left->children[0].get() : left.get();
+        if (peek().kind == TokenKind::number && factor->kind == NodeKind::number && pos_ > 0 &&
+            tokens_[pos_ - 1].kind == TokenKind::number) {
+          std::string joined = factor->text + next().text;
+          if (std::count(joined.begin(), joined.end(), '.') > 1)
+            throw ParseError("two numbers side by side (" + joined + ")");
+          factor->text = std::move(joined);
+          continue;
+        }
         left = make2(NodeKind::multiply, std::move(left), parse_power());
       } else {
         return left;

@@ -8,8 +8,9 @@
 // tighter than relations), \sum and \prod with an index and both bounds (\sum_{k=1}^{10} k^2: the
 // summand is the product that follows, so \sum_{k=1}^{3} k + 1 is (1+2+3) + 1), base subscripts (204_5),
 // \text{...}.
-// Two numbers side by side ("3 4") are no product: a ParseError (TeX sets them as 34). Anything else is
-// a ParseError; the grader then falls back to comparing normalised strings.
+// Two numbers side by side are one number, as TeX sets them ("3 4" is 34, "1 000 000" a million); after a
+// power or a fraction juxtaposition is a product ("2^5 3^2"). Anything else is a ParseError; the grader
+// then falls back to comparing normalised strings.
 // The parser checks the budget at every node, and limits nesting depth.
 #pragma once
 

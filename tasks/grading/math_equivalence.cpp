@@ -399,34 +399,60 @@ const Node* strip_assignment(const Node* node, const Node* other) {
   return node;
 }
 
+// The key a name sorts by in the usual order of a tuple's names: alphabetical, numbers by value (x_2 before
+// x_10), \phi after \theta as in spherical coordinates (\rho, \theta, \phi).
+std::string usual_order_key(const std::string& name) {
+  if (name == "phi" || name == "varphi") return "theta~";   // '~' sorts after every letter
+  std::string key;
+  for (std::size_t i = 0; i < name.size();) {
+    if (!std::isdigit(static_cast<unsigned char>(name[i]))) {
+      key += name[i++];
+      continue;
+    }
+    std::size_t end = i;
+    while (end < name.size() && std::isdigit(static_cast<unsigned char>(name[end]))) ++end;
+    key += std::string(end - i < 12 ? 12 - (end - i) : 0, '0') + name.substr(i, end - i);
+    i = end;
+  }
+  return key;
+}
+
 // "x = 3, y = 4" names the components of the pair (3, 4): every item names a value, each with its own
-// name, and the values go in the order tuples name them, alphabetical ((x, y), (a, b, c), (r, \theta), with
-// \phi after \theta as in (\rho, \theta, \phi)). So "y = 4, x = 3" is (3, 4) too, and no match for (4, 3).
-// A bare list "3, 4" stays a list: (3, 4) may be an interval, and a list has no order. Empty when `list`
-// does not name the components of `tuple`.
-std::vector<const Node*> named_components(const Node& list, const Node& tuple) {
+// name. The values go in the order the question gives those names ("Enter the ordered pair $(m,b)$":
+// "b = -13, m = \frac32" is (3/2, -13)); without one, only names written in their usual order (above) name
+// the components, as written ("y = 4, x = 3" names none: the question may ask for (y, x)). A bare list
+// "3, 4" stays a list: (3, 4) may be an interval, and a list has no order. Empty when `list` does not name
+// the components of `tuple`.
+std::vector<const Node*> named_components(const Node& list, const Node& tuple, const NameOrders& question_orders) {
   if (list.kind != NodeKind::list || tuple.kind != NodeKind::tuple || tuple.text != "()" ||
       list.children.size() != tuple.children.size())
     return {};
-  std::vector<std::pair<std::string, const Node*>> named;
+  std::vector<std::string> names;
+  std::vector<const Node*> values;
   for (const auto& item : list.children) {
     if (!is_assignment(*item) || !is_name(*item->children[0])) return {};
-    std::string name = to_debug_string(*item->children[0]);
-    if (name == "phi" || name == "varphi") name = "theta~";   // '~' sorts after every letter
-    named.emplace_back(std::move(name), item->children[1].get());
+    names.push_back(to_debug_string(*item->children[0]));
+    values.push_back(item->children[1].get());
   }
-  std::sort(named.begin(), named.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-  std::vector<const Node*> values;
-  for (std::size_t i = 0; i < named.size(); ++i) {
-    if (i > 0 && named[i].first == named[i - 1].first) return {};   // "x = 1, x = 2" names no pair
-    values.push_back(named[i].second);
+  for (const auto& order : question_orders) {
+    if (order.size() != names.size() || !std::is_permutation(order.begin(), order.end(), names.begin())) continue;
+    std::vector<const Node*> ordered;
+    for (const auto& name : order) {
+      auto at = std::find(names.begin(), names.end(), name);
+      if (std::find(at + 1, names.end(), name) != names.end()) return {};   // "x = 1, x = 2" names no pair
+      ordered.push_back(values[at - names.begin()]);
+    }
+    return ordered;
   }
+  for (std::size_t i = 1; i < names.size(); ++i)
+    if (!(usual_order_key(names[i - 1]) < usual_order_key(names[i]))) return {};
   return values;
 }
 
 class Comparer {
  public:
-  Comparer(const MathGradingOptions& options, const Budget& budget) : options_(options), budget_(budget), eval_(budget) {}
+  Comparer(const MathGradingOptions& options, const Budget& budget, const NameOrders& question_orders)
+      : options_(options), budget_(budget), eval_(budget), question_orders_(question_orders) {}
 
   bool values_equal(const ValueRef& a, const ValueRef& b) {
     budget_.check("comparison");
@@ -438,7 +464,7 @@ class Comparer {
     if (is_assignment(y) && x.kind != NodeKind::relation)
       return values_equal(a, {y.children[1].get(), b.sign_mask, b.signs_fixed});
     for (auto [list, tuple] : {std::pair{&x, &y}, std::pair{&y, &x}}) {
-      auto values = named_components(*list, *tuple);
+      auto values = named_components(*list, *tuple, question_orders_);
       if (values.empty()) continue;
       for (std::size_t i = 0; i < values.size(); ++i)
         if (!values_equal({values[i], 0}, {tuple->children[i].get(), 0})) return false;
@@ -765,6 +791,7 @@ class Comparer {
   const MathGradingOptions& options_;
   const Budget& budget_;
   Evaluator eval_;
+  const NameOrders& question_orders_;
 };
 
 bool has_unreduced_fraction(const Node& node) {
@@ -882,7 +909,8 @@ const Node* last_side_of_chain(const Node& node, Comparer& comparer) {
 }  // namespace
 
 AnswerComparison compare_math_answers(std::string_view candidate, std::string_view reference,
-                                      const MathGradingOptions& options, const Budget& budget) {
+                                      const MathGradingOptions& options, const Budget& budget,
+                                      const NameOrders& question_orders) {
   AnswerComparison result;
   if (candidate.size() > options.limits.max_answer_chars)
     throw BudgetExceeded("answer longer than " + std::to_string(options.limits.max_answer_chars) + " characters");
@@ -950,7 +978,7 @@ AnswerComparison compare_math_answers(std::string_view candidate, std::string_vi
     result.reason = "same expression";
     return result;
   }
-  Comparer comparer(options, budget);
+  Comparer comparer(options, budget, question_orders);
   try {
     if (r->kind != NodeKind::relation)
       if (const Node* last = last_side_of_chain(*c, comparer)) c = last;
@@ -1023,6 +1051,54 @@ std::string canonical_math_answer(std::string_view answer, const Budget& budget)
   } catch (const std::exception&) {
     return squeeze(normalized.text);
   }
+}
+
+namespace {
+
+void collect_function_values(const Node& node, Evaluator& evaluator, std::vector<std::string>& keys) {
+  static const std::set<std::string> kFunctions = {"sin", "cos", "tan", "cot", "sec", "csc", "ln", "log"};
+  if (node.kind == NodeKind::function && kFunctions.count(node.text)) {
+    std::string printed = print(evaluator.evaluate({&node, 0}));
+    // A special value is evaluated away (\sin 30^\circ is 1/2); only a value still written with its
+    // function is one an answer can leave unevaluated.
+    for (std::string_view name : {"sin(", "cos(", "tan(", "log("})
+      if (printed.find(name) != std::string::npos) {
+        keys.push_back(printed);
+        break;
+      }
+  }
+  for (const auto& child : node.children) collect_function_values(*child, evaluator, keys);
+}
+
+}  // namespace
+
+std::vector<std::string> function_value_keys(std::string_view expression, const Budget& budget) {
+  std::vector<std::string> keys;
+  try {
+    NodePtr tree = parse_latex(normalize_latex(expression).text, budget);
+    Evaluator evaluator(budget);
+    collect_function_values(*tree, evaluator, keys);
+  } catch (const std::exception&) {
+    // Unparsed, or out of budget: the values found so far.
+  }
+  return keys;
+}
+
+NameOrders question_name_orders(std::string_view question, const Budget& budget) {
+  NameOrders orders;
+  for (const auto& span : math_span_contents(question)) {
+    try {
+      NodePtr tree = parse_latex(normalize_latex(span).text, budget);
+      if (tree->kind != NodeKind::tuple || tree->text != "()") continue;
+      std::vector<std::string> names;
+      for (const auto& child : tree->children)
+        if (child->kind == NodeKind::symbol && is_name(*child)) names.push_back(child->text);
+      if (names.size() == tree->children.size()) orders.push_back(std::move(names));
+    } catch (const std::exception&) {
+      // A span that does not parse, or the budget spent: it names no tuple.
+    }
+  }
+  return orders;
 }
 
 }  // namespace r1lab::grading

@@ -8,7 +8,8 @@
 //                points, and both sides must use the same variables
 //   x = v        an assignment is compared by its value when the other side is not an equation, also
 //                inside lists (PQ = 3, RS = 8 equals 3, 8); (a, b) = (2, 5) and x:y = 5:12 name a tuple, a ratio;
-//                x = 3, y = 4 (or y = 4, x = 3) names the components of (3, 4), in the order of the names
+//                x = 3, y = 4 names the components of (3, 4): in the order a tuple of the question names
+//                them ($(m,b)$), else only when written in the usual order (alphabetical, \phi after \theta)
 //   a = b = c    a chain of equal expressions is its last side when the other side is not an equation
 //                (\binom{8}{4} = 70 equals 70); every earlier side must equal it, so x^2 - 5x + 6 = 0 is
 //                not 0 and 2 + 3 = 6 is not 6
@@ -33,6 +34,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "tasks/grading/grading_options.h"
 
@@ -44,9 +46,18 @@ struct AnswerComparison {
   std::string candidate_canonical;
 };
 
+// The orders in which a question names the components of a tuple answer ("Enter the ordered pair $(m,b)$."
+// gives {m, b}): a list of named values ("b = -13, m = 2") is compared with a tuple in that order.
+using NameOrders = std::vector<std::vector<std::string>>;
+
 // Throws BudgetExceeded when the comparison runs out of budget.
 AnswerComparison compare_math_answers(std::string_view candidate, std::string_view reference,
-                                      const MathGradingOptions& options, const Budget& budget);
+                                      const MathGradingOptions& options, const Budget& budget,
+                                      const NameOrders& question_orders = {});
+
+// The name orders of every tuple of names in the question's math spans ($(m,b)$, $(r, \theta)$). Never
+// throws.
+NameOrders question_name_orders(std::string_view question, const Budget& budget);
 
 // True when the answer is an equation or inequality (after normalising and parsing); false when it is
 // anything else or does not parse. Never throws.
@@ -55,5 +66,10 @@ bool is_relation_answer(std::string_view answer, const Budget& budget);
 // A key that equal answers usually share (exact values print identically); used to group votes for
 // cons@k before the remaining groups are merged with compare_math_answers.
 std::string canonical_math_answer(std::string_view answer, const Budget& budget);
+
+// The trigonometric and logarithmic function values an expression writes out, each as its evaluated form
+// prints ("\sin 100^\circ", "\sin\frac{5\pi}{9}" and "\sin(100^\circ)" all give "sin(5/9*Pi)"); special values
+// that evaluate away ("\sin 30^\circ") are none. Empty when the expression does not parse. Never throws.
+std::vector<std::string> function_value_keys(std::string_view expression, const Budget& budget);
 
 }  // namespace r1lab::grading

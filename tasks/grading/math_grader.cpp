@@ -6,12 +6,13 @@
 
 namespace r1lab::grading {
 
-Verdict compare_math(std::string_view candidate, std::string_view reference, const MathGradingOptions& options) {
+Verdict compare_math(std::string_view candidate, std::string_view reference, const MathGradingOptions& options,
+                     const NameOrders& question_orders) {
   Verdict verdict;
   verdict.extracted = std::string(candidate);
   Budget budget(options.limits);
   try {
-    AnswerComparison comparison = compare_math_answers(candidate, reference, options, budget);
+    AnswerComparison comparison = compare_math_answers(candidate, reference, options, budget, question_orders);
     verdict.kind = comparison.equal ? VerdictKind::correct : VerdictKind::wrong;
     verdict.canonical = comparison.candidate_canonical;
     verdict.reason = comparison.reason;
@@ -51,8 +52,12 @@ Verdict grade_math(std::string_view completion, std::string_view reference, cons
   std::string candidate = extracted->text;
   if (extracted->method == ExtractionMethod::fallback)
     candidate = fallback_compared_text(candidate, is_relation_answer(expected, Budget(options.limits)));
-  Verdict verdict = compare_math(candidate, expected, options);
-  if (verdict.is_correct() && restates_question(candidate, expected, question)) {
+  // Named values ("b = -13, m = 2") take the order of the tuple the question asks for ("$(m,b)$").
+  NameOrders question_orders;
+  if (!question.empty() && candidate.find('=') != std::string::npos)
+    question_orders = question_name_orders(question, Budget(options.limits));
+  Verdict verdict = compare_math(candidate, expected, options, question_orders);
+  if (verdict.is_correct() && restates_question(candidate, expected, question, options.limits)) {
     verdict.kind = VerdictKind::wrong;
     verdict.reason = "restates an expression of the question (equal by value, not evaluated)";
   }

@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "tasks/grading/grading_options.h"
+#include "tasks/grading/math_equivalence.h"
 #include "tasks/grading/verdict.h"
 
 namespace r1lab::grading {
@@ -18,6 +19,8 @@ Verdict grade_math(std::string_view completion, std::string_view reference, cons
                    std::string_view prompt = {}, std::string_view question = {});
 
 // Compare two already extracted answers (for `r1lab grade` debugging and cons@k classes); never throws.
-Verdict compare_math(std::string_view candidate, std::string_view reference, const MathGradingOptions& options);
+// `question_orders`: the tuples of names the question asks for (question_name_orders in math_equivalence.h).
+Verdict compare_math(std::string_view candidate, std::string_view reference, const MathGradingOptions& options,
+                     const NameOrders& question_orders = {});
 
 }  // namespace r1lab::grading

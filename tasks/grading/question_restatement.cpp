@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "tasks/grading/latex_normalize.h"
+#include "tasks/grading/math_equivalence.h"
 #include "tasks/grading/math_extract.h"
 
 namespace r1lab::grading {
@@ -178,107 +179,30 @@ std::vector<std::string> question_expressions(std::string_view question) {
   return keys;
 }
 
-// Index one past the parenthesis that closes the group opened at `open` (text[open] == '('); npos if
-// unbalanced.
-std::size_t matching_parenthesis(std::string_view text, std::size_t open) {
-  int depth = 0;
-  for (std::size_t i = open; i < text.size(); ++i) {
-    if (text[i] == '(') ++depth;
-    if (text[i] == ')' && --depth == 0) return i + 1;
-  }
-  return std::string_view::npos;
-}
-
 constexpr std::string_view kFunctions[] = {"\\sin", "\\cos", "\\tan", "\\cot", "\\sec", "\\csc", "\\log", "\\ln"};
-
-// Where the function named at `at` (one of kFunctions) ends with its subscript, power and argument:
-// "\sin(\frac{100\pi}{180})", "\log_{2} 8", "\cos^{2} x"; npos when it has no argument.
-std::size_t function_value_end(std::string_view text, std::size_t at, std::string_view name) {
-  std::size_t i = at + name.size();
-  auto skip_spaces = [&] {
-    while (i < text.size() && text[i] == ' ') ++i;
-  };
-  // One group or token: {...}, a command, or a character.
-  auto take_token = [&]() -> bool {
-    if (i >= text.size()) return false;
-    if (text[i] == '{') {
-      i = matching_brace(text, i);
-      return i != std::string_view::npos;
-    }
-    std::size_t start = i++;
-    if (text[start] == '\\')
-      while (i < text.size() && is_letter(text[i])) ++i;
-    return true;
-  };
-  for (skip_spaces(); i < text.size() && (text[i] == '_' || text[i] == '^'); skip_spaces()) {
-    ++i;
-    skip_spaces();
-    if (!take_token()) return std::string_view::npos;
-  }
-  if (i >= text.size()) return std::string_view::npos;
-  if (text[i] == '(') return matching_parenthesis(text, i);
-  if (text[i] == '{') return matching_brace(text, i);
-  // A run of digits, letters and commands with their brace groups: "100", "2x", "\frac{\pi}{9}", "2\pi".
-  std::size_t start = i;
-  while (i < text.size() && (is_letter(text[i]) || is_digit(text[i]) || text[i] == '.' || text[i] == '\\')) {
-    if (text[i] != '\\') {
-      ++i;
-      continue;
-    }
-    for (++i; i < text.size() && is_letter(text[i]);) ++i;
-    while (i < text.size() && text[i] == '{') {
-      i = matching_brace(text, i);
-      if (i == std::string_view::npos) return i;
-    }
-  }
-  return i == start ? std::string_view::npos : i;
-}
-
-// The trigonometric and logarithmic function values an expression writes out, in compared form (degrees
-// already in radians): "\sin 100^\circ" gives "\sin(\frac{100\pi}{180})".
-std::vector<std::string> function_values(std::string_view expression) {
-  std::string text = brace_arguments(normalize_latex(expression).text);
-  std::vector<std::string> values;
-  for (std::string_view name : kFunctions) {
-    for (std::size_t at = text.find(name); at != std::string::npos; at = text.find(name, at + 1)) {
-      if (at + name.size() < text.size() && is_letter(text[at + name.size()])) continue;  // \sinh, \lnot
-      std::size_t end = function_value_end(text, at, name);
-      if (end == std::string_view::npos) continue;
-      std::string compact;
-      for (char c : std::string_view(text).substr(at, end - at))
-        if (!std::isspace(static_cast<unsigned char>(c))) compact += c;
-      // "\log_{2}8" is "\log_28": one character needs no braces.
-      for (std::size_t k = 0; k + 3 < compact.size(); ++k)
-        if ((compact[k] == '_' || compact[k] == '^') && compact[k + 1] == '{' && compact[k + 3] == '}' &&
-            compact[k + 2] != '\\')
-          compact = compact.substr(0, k + 1) + compact[k + 2] + compact.substr(k + 4);
-      values.push_back(std::move(compact));
-    }
-  }
-  return values;
-}
 
 // An answer equal to a reference that holds no trigonometric or logarithmic function, which still writes
 // out a function value the question asks about ("Simplify $\tan 100^\circ + 4 \sin 100^\circ$." answered
 // with "\frac{\sin 100^\circ (1 + 4\cos 100^\circ)}{\cos 100^\circ}", for -\sqrt{3}): it has not
 // evaluated it.
 bool keeps_a_function_value_of_the_question(std::string_view answer, std::string_view reference,
-                                            std::string_view question) {
-  auto answer_values = function_values(answer);
-  if (answer_values.empty()) return false;
+                                            std::string_view question, const Budget& budget) {
   std::string reference_text = normalize_latex(reference).text;
   for (std::string_view name : kFunctions)
     for (std::size_t at = reference_text.find(name); at != std::string::npos; at = reference_text.find(name, at + 1))
       if (at + name.size() >= reference_text.size() || !is_letter(reference_text[at + name.size()])) return false;
+  auto answer_values = function_value_keys(answer, budget);
+  if (answer_values.empty()) return false;
   for (const auto& span : math_span_contents(question))
-    for (const auto& value : function_values(span))
+    for (const auto& value : function_value_keys(span, budget))
       if (std::find(answer_values.begin(), answer_values.end(), value) != answer_values.end()) return true;
   return false;
 }
 
 }  // namespace
 
-bool restates_question(std::string_view answer, std::string_view reference, std::string_view question) {
+bool restates_question(std::string_view answer, std::string_view reference, std::string_view question,
+                       const BudgetLimits& limits) {
   if (question.empty()) return false;
   std::string key = restatement_key(answer);
   std::string reference_key = restatement_key(reference);
@@ -291,7 +215,10 @@ bool restates_question(std::string_view answer, std::string_view reference, std:
   bool copies_one = std::any_of(candidates.begin(), candidates.end(), [&](const std::string& candidate) {
     return std::find(expressions.begin(), expressions.end(), candidate) != expressions.end();
   });
-  return copies_one || keeps_a_function_value_of_the_question(answer, reference, question);
+  if (copies_one) return true;
+  // A chain states its last side: "\cos 72^\circ = \frac{\sqrt5 - 1}{4}" has evaluated the question's value.
+  auto written_sides = equality_sides(answer);
+  return keeps_a_function_value_of_the_question(written_sides.back(), reference, question, Budget(limits));
 }
 
 }  // namespace r1lab::grading

@@ -8,9 +8,10 @@
 // one, compared after normalisation (spacing, \left/\right, \dfrac, \frac12 for \frac{1}{2}, closing
 // punctuation: whatever normalize_latex removes). An equation whose last side is one ("z = (1+2i)6-3i")
 // restates it too. So does, against a reference without a trigonometric function or logarithm, an answer
-// that still writes out one of the question's function values ("\sin 100^\circ" kept in a rewritten
-// "Simplify $\tan 100^\circ + 4 \sin 100^\circ$."). Otherwise only a copy is caught: "((1+2i)6-3i)" is
-// graded by value.
+// whose last side still writes out one of the question's function values, compared by value
+// (function_value_keys in math_equivalence.h: "\sin 100^\circ" kept in a rewritten "Simplify
+// $\tan 100^\circ + 4 \sin 100^\circ$."; "\cos 72^\circ = \frac{\sqrt5-1}{4}" has evaluated it). Otherwise
+// only a copy is caught: "((1+2i)6-3i)" is graded by value.
 //
 // Never a restatement:
 //   - a value already in simplest form, which the question may state by coincidence: a number, a single
@@ -24,10 +25,13 @@
 
 #include <string_view>
 
+#include "tasks/grading/budget.h"
+
 namespace r1lab::grading {
 
 // Whether `answer` is one of the expressions of `question` (the problem statement) and neither plain nor
 // the reference as written. Cheap for a plain answer: the question is only read for one that is not.
-bool restates_question(std::string_view answer, std::string_view reference, std::string_view question);
+bool restates_question(std::string_view answer, std::string_view reference, std::string_view question,
+                       const BudgetLimits& limits = {});
 
 }  // namespace r1lab::grading
