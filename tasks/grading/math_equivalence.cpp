@@ -388,10 +388,32 @@ bool reads_as_words(const Node& node) {
   }
 }
 
+// A value's label that is no plain name: a function of a letter at a number or a name ("f(2)", "g(f(1))",
+// "f(-1)", "h(1, 2)"), or a trigonometric function or logarithm of a name ("\tan A", "\sin T", "\log_2 x"),
+// as in "Find $f(2)$." answered "f(2) = 5". A number first ("2x") is a product, not a label.
+bool is_label(const Node& node) {
+  static const std::set<std::string> kFunctions = {"sin", "cos", "tan", "cot", "sec", "csc", "ln", "log"};
+  auto is_argument = [](const Node& argument) {
+    const Node& value = argument.kind == NodeKind::negate ? *argument.children[0] : argument;
+    return value.kind == NodeKind::number || is_name(value) || is_label(value);
+  };
+  if (node.kind == NodeKind::function)
+    return kFunctions.count(node.text) && !node.children.empty() &&
+           (is_name(*node.children[0]) || is_label(*node.children[0]));
+  if (node.kind != NodeKind::multiply || node.children.size() != 2) return false;
+  const Node& function = *node.children[0];
+  const Node& argument = *node.children[1];
+  if (function.kind != NodeKind::symbol || function.text.size() != 1) return false;
+  if (argument.kind == NodeKind::tuple && argument.text == "()")
+    return std::all_of(argument.children.begin(), argument.children.end(), [&](const auto& a) { return is_argument(*a); });
+  return is_argument(argument);
+}
+
 bool is_assignment(const Node& node) {
   return node.kind == NodeKind::relation && node.operators == std::vector<std::string>{"="} &&
          node.children.size() == 2 &&
-         (is_name(*node.children[0]) || is_compound_of_names(*node.children[0], *node.children[1]));
+         (is_name(*node.children[0]) || is_label(*node.children[0]) ||
+          is_compound_of_names(*node.children[0], *node.children[1]));
 }
 
 const Node* strip_assignment(const Node* node, const Node* other) {
@@ -886,10 +908,10 @@ bool names_choice_with_math_option(std::string_view text) {
 }
 
 // "\binom{8}{4} = 70", "(x+1)^2 = x^2 + 2x + 1", "x = 2 + 3 = 5": a chain of equal expressions states its
-// last side. Every side before the last must equal it (a leading name aside), so an equation in unknowns
-// ("x^2 - 5x + 6 = 0", "a + b = 5") is not read as its right side, and a chain that does not hold
-// ("2 + 3 = 6", "1 = 2 = 3") states nothing: under RL, values joined by "=" must not earn credit for one of
-// them. Returns nullptr when the node is no such chain.
+// last side. Every side before the last must equal it (a leading name or label aside: "f(2) = 2 \cdot 3 =
+// 6"), so an equation in unknowns ("x^2 - 5x + 6 = 0", "a + b = 5") is not read as its right side, and a
+// chain that does not hold ("2 + 3 = 6", "1 = 2 = 3") states nothing: under RL, values joined by "=" must
+// not earn credit for one of them. Returns nullptr when the node is no such chain.
 const Node* last_side_of_chain(const Node& node, Comparer& comparer) {
   if (node.kind != NodeKind::relation || node.children.size() < 2) return nullptr;
   for (const auto& op : node.operators)
@@ -899,7 +921,7 @@ const Node* last_side_of_chain(const Node& node, Comparer& comparer) {
   ex value = comparer.evaluator().evaluate({&last, 0});
   for (std::size_t i = 0; i + 1 < node.children.size(); ++i) {
     const Node& side = *node.children[i];
-    if (i == 0 && is_name(side)) continue;
+    if (i == 0 && (is_name(side) || is_label(side))) continue;
     if (!is_scalar_kind(side.kind) || count_plus_minus(side) > 0) return nullptr;
     if (!comparer.expressions_equal(comparer.evaluator().evaluate({&side, 0}), value)) return nullptr;
   }

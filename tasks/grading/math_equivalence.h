@@ -6,7 +6,8 @@
 //                numeric evaluation at 50 digits (relative tolerance symbolic_rel_tol, or float_rel_tol
 //                when either side is written as a decimal); with free variables, evaluation at several
 //                points, and both sides must use the same variables
-//   x = v        an assignment is compared by its value when the other side is not an equation, also
+//   x = v        an assignment (a name, or a label: f(2) = 5, \tan A = 2) is compared by its value when the
+//                other side is not an equation, also
 //                inside lists (PQ = 3, RS = 8 equals 3, 8); (a, b) = (2, 5) and x:y = 5:12 name a tuple, a ratio;
 //                x = 3, y = 4 names the components of (3, 4): in the order a tuple of the question names
 //                them ($(m,b)$), else only when written in the usual order (alphabetical, \phi after \theta)
