@@ -219,14 +219,14 @@ void drop_braced_thousands_commas(std::string& s) {
 // Commands answers are written with: a backslash pair before one of them is a doubled escape, not a line
 // break before letters.
 bool is_common_command(std::string_view name) {
-  static constexpr std::array<std::string_view, 72> kCommands = {
+  static constexpr std::string_view kCommands[] = {
       "frac", "dfrac", "tfrac", "sqrt", "left", "right", "pi", "cdot", "times", "div", "pm", "mp", "le", "leq",
       "ge", "geq", "ne", "neq", "lt", "gt", "approx", "infty", "text", "textbf", "mbox", "mathrm", "mathbf",
       "mathbb", "operatorname", "boxed", "circ", "degree", "cup", "cap", "in", "emptyset", "varnothing",
       "theta", "alpha", "beta", "gamma", "phi", "sin", "cos", "tan", "cot", "sec", "csc", "arcsin", "arccos",
       "arctan", "log", "ln", "exp", "binom", "dbinom", "begin", "end", "angle", "triangle", "overline", "vec",
       "sum", "prod", "cdots", "ldots", "dots", "quad", "qquad", "gcd", "lcm", "pmod"};
-  return std::find(kCommands.begin(), kCommands.end(), name) != kCommands.end();
+  return std::find(std::begin(kCommands), std::end(kCommands), name) != std::end(kCommands);
 }
 
 // "4, 9, \text{and} 16", "-1; 6", "(2,3) or (3,2)": list separators written as words or semicolons
@@ -346,8 +346,8 @@ void trig_degrees_to_radians(std::string& s) {
 // An answer escaped twice ("\\\\left( 3, \\\\frac{\\\\pi}{2} \\\\right)", "10,\\\\!080", from JSON encoded again):
 // every backslash comes doubled, every pair before a letter opens a common command, and at least one pair
 // opens a command (a word or \\$ \\% \\! \\{ \\}); a pair before anything else but \\, \\; \\: is a row break
-// written once. Halving every run restores it (a row break was then written as four). An answer with a lone backslash is escaped once, and "x=1\\\\y=2" is a row break before y: both
-// stay as they are.
+// written once. Halving every run restores it (a row break was then written as four). An answer with a lone
+// backslash is escaped once, and "x=1\\\\y=2" is a row break before y: both stay as they are.
 void undo_double_escaping(std::string& s) {
   bool opens_command = false;
   for (std::size_t i = 0; i < s.size();) {

@@ -333,8 +333,8 @@ class Parser {
         ++pos_;
         left = make2(NodeKind::divide, std::move(left), parse_unary());
       } else if (starts_implicit_factor()) {
-        // Two numbers side by side are no product: TeX sets "3 4" as 34 and "1 000 000" as 1000000, and so
-        // does this. After a power or a fraction juxtaposition is a product ("2^5 3^2", "\frac12 3").
+        // A number right after a lone number is no product: TeX sets "3 4" as 34 and "1 000 000" as 1000000,
+        // and so does this. After a power, a fraction or a product it is one ("2^5 3^2", "\frac12 3").
         Node* factor = left->kind == NodeKind::negate ? left->children[0].get() : left.get();
         if (peek().kind == TokenKind::number && factor->kind == NodeKind::number && pos_ > 0 &&
             tokens_[pos_ - 1].kind == TokenKind::number) {
@@ -344,7 +344,10 @@ class Parser {
           factor->text = std::move(joined);
           continue;
         }
-        left = make2(NodeKind::multiply, std::move(left), parse_power());
+        // A letter written right before a parenthesis may be a function at a point ("f(2)"): marked, so that
+        // "f(2) = 5" can name a value while "f \cdot 2 = 5" does not.
+        bool applied = left->kind == NodeKind::symbol && left->text.size() == 1 && at_char("(");
+        left = make2(NodeKind::multiply, std::move(left), parse_power(), applied ? kApplied : "");
       } else {
         return left;
       }

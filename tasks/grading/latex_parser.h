@@ -8,9 +8,10 @@
 // tighter than relations), \sum and \prod with an index and both bounds (\sum_{k=1}^{10} k^2: the
 // summand is the product that follows, so \sum_{k=1}^{3} k + 1 is (1+2+3) + 1), base subscripts (204_5),
 // \text{...}.
-// Two numbers side by side are one number, as TeX sets them ("3 4" is 34, "1 000 000" a million); after a
-// power or a fraction juxtaposition is a product ("2^5 3^2"). Anything else is a ParseError; the grader
-// then falls back to comparing normalised strings.
+// A number right after a lone number, a space between, joins it as TeX sets them ("3 4" is 34, "1 000 000"
+// a million); after a power, a fraction, a group or a product juxtaposition multiplies ("2^5 3^2",
+// "2 \cdot 3 4" is 24). Anything else is a ParseError; the grader then falls back to comparing normalised
+// strings.
 // The parser checks the budget at every node, and limits nesting depth.
 #pragma once
 
@@ -33,7 +34,8 @@ enum class NodeKind {
   symbol,       // text: the name ("x", "pi", "alpha", "x_1")
   infinity,
   add,          // children summed
-  multiply,     // children multiplied
+  multiply,     // children multiplied; text kApplied for a letter written right before a parenthesis,
+                //   "f(2)": a product, and also a function's value when it labels one ("f(2) = 5")
   divide,       // children[0] / children[1]
   negate,
   power,        // children[0] ^ children[1]
@@ -55,6 +57,8 @@ enum class NodeKind {
   base_number,  // text: digits, children[0]: the base as a number node (204_5)
   text,         // text: the words of a \text{...} answer
 };
+
+inline constexpr const char* kApplied = "applied";
 
 struct Node {
   NodeKind kind;

@@ -388,22 +388,25 @@ bool reads_as_words(const Node& node) {
   }
 }
 
-// A value's label that is no plain name: a function of a letter at a number or a name ("f(2)", "g(f(1))",
-// "f(-1)", "h(1, 2)"), or a trigonometric function or logarithm of a name ("\tan A", "\sin T", "\log_2 x"),
-// as in "Find $f(2)$." answered "f(2) = 5". A number first ("2x") is a product, not a label.
+// The trigonometric functions and logarithms, as the parser names them.
+bool is_trig_or_log(const std::string& function) {
+  static const std::set<std::string> kNames = {"sin", "cos", "tan", "cot", "sec", "csc", "ln", "log"};
+  return kNames.count(function) > 0;
+}
+
+// A value's label that is no plain name: a letter written right before a parenthesis holding numbers or
+// names ("f(2)", "g(f(1))", "f(-1)", "h(1, 2)"), or a trigonometric function or logarithm of a name ("\tan A",
+// "\sin T", "\log_2 x"), as in "Find $f(2)$." answered "f(2) = 5". "2f(2)" and "f \cdot 2" are products.
 bool is_label(const Node& node) {
-  static const std::set<std::string> kFunctions = {"sin", "cos", "tan", "cot", "sec", "csc", "ln", "log"};
   auto is_argument = [](const Node& argument) {
     const Node& value = argument.kind == NodeKind::negate ? *argument.children[0] : argument;
     return value.kind == NodeKind::number || is_name(value) || is_label(value);
   };
   if (node.kind == NodeKind::function)
-    return kFunctions.count(node.text) && !node.children.empty() &&
+    return is_trig_or_log(node.text) && !node.children.empty() &&
            (is_name(*node.children[0]) || is_label(*node.children[0]));
-  if (node.kind != NodeKind::multiply || node.children.size() != 2) return false;
-  const Node& function = *node.children[0];
+  if (node.kind != NodeKind::multiply || node.text != kApplied || node.children.size() != 2) return false;
   const Node& argument = *node.children[1];
-  if (function.kind != NodeKind::symbol || function.text.size() != 1) return false;
   if (argument.kind == NodeKind::tuple && argument.text == "()")
     return std::all_of(argument.children.begin(), argument.children.end(), [&](const auto& a) { return is_argument(*a); });
   return is_argument(argument);
@@ -421,60 +424,96 @@ const Node* strip_assignment(const Node* node, const Node* other) {
   return node;
 }
 
-// The key a name sorts by in the usual order of a tuple's names: alphabetical, numbers by value (x_2 before
-// x_10), \phi after \theta as in spherical coordinates (\rho, \theta, \phi).
-std::string usual_order_key(const std::string& name) {
-  if (name == "phi" || name == "varphi") return "theta~";   // '~' sorts after every letter
-  std::string key;
-  for (std::size_t i = 0; i < name.size();) {
-    if (!std::isdigit(static_cast<unsigned char>(name[i]))) {
-      key += name[i++];
+// The keys names sort by in the usual order of a tuple's names: alphabetical, numbers by value (x_2 before
+// x_10), and with \theta among them \phi after it, as in spherical coordinates (\rho, \theta, \phi).
+std::vector<std::string> usual_order_keys(const std::vector<std::string>& names) {
+  bool has_theta = std::any_of(names.begin(), names.end(), [](const auto& n) { return n == "theta" || n == "vartheta"; });
+  std::vector<std::string> keys;
+  for (const auto& name : names) {
+    if (name == "vartheta") {
+      keys.push_back("theta");
       continue;
     }
-    std::size_t end = i;
-    while (end < name.size() && std::isdigit(static_cast<unsigned char>(name[end]))) ++end;
-    key += std::string(end - i < 12 ? 12 - (end - i) : 0, '0') + name.substr(i, end - i);
-    i = end;
+    if (has_theta && (name == "phi" || name == "varphi")) {
+      keys.push_back("theta~");   // '~' sorts after every letter
+      continue;
+    }
+    std::string key;
+    for (std::size_t i = 0; i < name.size();) {
+      if (!std::isdigit(static_cast<unsigned char>(name[i]))) {
+        key += name[i++];
+        continue;
+      }
+      std::size_t end = i;
+      while (end < name.size() && std::isdigit(static_cast<unsigned char>(name[end]))) ++end;
+      key += std::string(end - i < 12 ? 12 - (end - i) : 0, '0') + name.substr(i, end - i);
+      i = end;
+    }
+    keys.push_back(std::move(key));
   }
-  return key;
+  return keys;
 }
 
-// "x = 3, y = 4" names the components of the pair (3, 4): every item names a value, each with its own
-// name. The values go in the order the question gives those names ("Enter the ordered pair $(m,b)$":
+// The orders in which a question names the components of a tuple answer: "Enter the ordered pair $(m,b)$."
+// gives {m, b}.
+using NameOrders = std::vector<std::vector<std::string>>;
+
+// Whether `list` is a list of values each named by a name ("x = 3, y = 4"), as many as the components of
+// `tuple`, an ordered tuple.
+bool may_name_components(const Node& list, const Node& tuple) {
+  return list.kind == NodeKind::list && tuple.kind == NodeKind::tuple && tuple.text == "()" &&
+         list.children.size() == tuple.children.size() &&
+         std::all_of(list.children.begin(), list.children.end(),
+                     [](const auto& item) { return is_assignment(*item) && is_name(*item->children[0]); });
+}
+
+// "x = 3, y = 4" names the components of the pair (3, 4) (may_name_components must hold), each with its
+// own name. The values go in the order the question gives those names ("Enter the ordered pair $(m,b)$":
 // "b = -13, m = \frac32" is (3/2, -13)); without one, only names written in their usual order (above) name
 // the components, as written ("y = 4, x = 3" names none: the question may ask for (y, x)). A bare list
-// "3, 4" stays a list: (3, 4) may be an interval, and a list has no order. Empty when `list` does not name
-// the components of `tuple`.
-std::vector<const Node*> named_components(const Node& list, const Node& tuple, const NameOrders& question_orders) {
-  if (list.kind != NodeKind::list || tuple.kind != NodeKind::tuple || tuple.text != "()" ||
-      list.children.size() != tuple.children.size())
-    return {};
+// "3, 4" stays a list: (3, 4) may be an interval, and a list has no order. Empty when they name none.
+std::vector<const Node*> named_components(const Node& list, const NameOrders& question_orders) {
   std::vector<std::string> names;
   std::vector<const Node*> values;
   for (const auto& item : list.children) {
-    if (!is_assignment(*item) || !is_name(*item->children[0])) return {};
     names.push_back(to_debug_string(*item->children[0]));
     values.push_back(item->children[1].get());
   }
+  std::vector<std::string> sorted = names;
+  std::sort(sorted.begin(), sorted.end());
+  if (std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end()) return {};   // "x = 1, x = 2"
   for (const auto& order : question_orders) {
     if (order.size() != names.size() || !std::is_permutation(order.begin(), order.end(), names.begin())) continue;
     std::vector<const Node*> ordered;
-    for (const auto& name : order) {
-      auto at = std::find(names.begin(), names.end(), name);
-      if (std::find(at + 1, names.end(), name) != names.end()) return {};   // "x = 1, x = 2" names no pair
-      ordered.push_back(values[at - names.begin()]);
-    }
+    for (const auto& name : order) ordered.push_back(values[std::find(names.begin(), names.end(), name) - names.begin()]);
     return ordered;
   }
-  for (std::size_t i = 1; i < names.size(); ++i)
-    if (!(usual_order_key(names[i - 1]) < usual_order_key(names[i]))) return {};
-  return values;
+  auto keys = usual_order_keys(names);
+  return std::is_sorted(keys.begin(), keys.end()) ? values : std::vector<const Node*>{};
+}
+
+// The name orders of every tuple of names in the question's math spans ($(m,b)$, $(r, \theta)$).
+NameOrders question_name_orders(std::string_view question, const Budget& budget) {
+  NameOrders orders;
+  for (const auto& span : math_span_contents(question)) {
+    try {
+      NodePtr tree = parse_latex(normalize_latex(span).text, budget);
+      if (tree->kind != NodeKind::tuple || tree->text != "()") continue;
+      std::vector<std::string> names;
+      for (const auto& child : tree->children)
+        if (child->kind == NodeKind::symbol && is_name(*child)) names.push_back(child->text);
+      if (names.size() == tree->children.size()) orders.push_back(std::move(names));
+    } catch (const ParseError&) {
+      // A span that does not parse names no tuple.
+    }
+  }
+  return orders;
 }
 
 class Comparer {
  public:
-  Comparer(const MathGradingOptions& options, const Budget& budget, const NameOrders& question_orders)
-      : options_(options), budget_(budget), eval_(budget), question_orders_(question_orders) {}
+  Comparer(const MathGradingOptions& options, const Budget& budget, std::string_view question)
+      : options_(options), budget_(budget), eval_(budget), question_(question) {}
 
   bool values_equal(const ValueRef& a, const ValueRef& b) {
     budget_.check("comparison");
@@ -486,7 +525,8 @@ class Comparer {
     if (is_assignment(y) && x.kind != NodeKind::relation)
       return values_equal(a, {y.children[1].get(), b.sign_mask, b.signs_fixed});
     for (auto [list, tuple] : {std::pair{&x, &y}, std::pair{&y, &x}}) {
-      auto values = named_components(*list, *tuple, question_orders_);
+      if (!may_name_components(*list, *tuple)) continue;
+      auto values = named_components(*list, question_orders());
       if (values.empty()) continue;
       for (std::size_t i = 0; i < values.size(); ++i)
         if (!values_equal({values[i], 0}, {tuple->children[i].get(), 0})) return false;
@@ -810,10 +850,17 @@ class Comparer {
   }
 
  private:
+  // Read from the question only when a list of named values meets a tuple.
+  const NameOrders& question_orders() {
+    if (!question_orders_) question_orders_ = question_name_orders(question_, budget_);
+    return *question_orders_;
+  }
+
   const MathGradingOptions& options_;
   const Budget& budget_;
   Evaluator eval_;
-  const NameOrders& question_orders_;
+  std::string_view question_;
+  std::optional<NameOrders> question_orders_;
 };
 
 bool has_unreduced_fraction(const Node& node) {
@@ -932,7 +979,7 @@ const Node* last_side_of_chain(const Node& node, Comparer& comparer) {
 
 AnswerComparison compare_math_answers(std::string_view candidate, std::string_view reference,
                                       const MathGradingOptions& options, const Budget& budget,
-                                      const NameOrders& question_orders) {
+                                      std::string_view question) {
   AnswerComparison result;
   if (candidate.size() > options.limits.max_answer_chars)
     throw BudgetExceeded("answer longer than " + std::to_string(options.limits.max_answer_chars) + " characters");
@@ -1000,7 +1047,7 @@ AnswerComparison compare_math_answers(std::string_view candidate, std::string_vi
     result.reason = "same expression";
     return result;
   }
-  Comparer comparer(options, budget, question_orders);
+  Comparer comparer(options, budget, question);
   try {
     if (r->kind != NodeKind::relation)
       if (const Node* last = last_side_of_chain(*c, comparer)) c = last;
@@ -1078,11 +1125,10 @@ std::string canonical_math_answer(std::string_view answer, const Budget& budget)
 namespace {
 
 void collect_function_values(const Node& node, Evaluator& evaluator, std::vector<std::string>& keys) {
-  static const std::set<std::string> kFunctions = {"sin", "cos", "tan", "cot", "sec", "csc", "ln", "log"};
-  if (node.kind == NodeKind::function && kFunctions.count(node.text)) {
+  if (node.kind == NodeKind::function && is_trig_or_log(node.text)) {
     std::string printed = print(evaluator.evaluate({&node, 0}));
     // A special value is evaluated away (\sin 30^\circ is 1/2); only a value still written with its
-    // function is one an answer can leave unevaluated.
+    // function is one an answer can leave unevaluated. GiNaC prints cot, sec and csc through tan, cos, sin.
     for (std::string_view name : {"sin(", "cos(", "tan(", "log("})
       if (printed.find(name) != std::string::npos) {
         keys.push_back(printed);
@@ -1104,23 +1150,6 @@ std::vector<std::string> function_value_keys(std::string_view expression, const 
     // Unparsed, or out of budget: the values found so far.
   }
   return keys;
-}
-
-NameOrders question_name_orders(std::string_view question, const Budget& budget) {
-  NameOrders orders;
-  for (const auto& span : math_span_contents(question)) {
-    try {
-      NodePtr tree = parse_latex(normalize_latex(span).text, budget);
-      if (tree->kind != NodeKind::tuple || tree->text != "()") continue;
-      std::vector<std::string> names;
-      for (const auto& child : tree->children)
-        if (child->kind == NodeKind::symbol && is_name(*child)) names.push_back(child->text);
-      if (names.size() == tree->children.size()) orders.push_back(std::move(names));
-    } catch (const std::exception&) {
-      // A span that does not parse, or the budget spent: it names no tuple.
-    }
-  }
-  return orders;
 }
 
 }  // namespace r1lab::grading

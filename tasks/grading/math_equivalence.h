@@ -47,18 +47,12 @@ struct AnswerComparison {
   std::string candidate_canonical;
 };
 
-// The orders in which a question names the components of a tuple answer ("Enter the ordered pair $(m,b)$."
-// gives {m, b}): a list of named values ("b = -13, m = 2") is compared with a tuple in that order.
-using NameOrders = std::vector<std::vector<std::string>>;
-
-// Throws BudgetExceeded when the comparison runs out of budget.
+// Throws BudgetExceeded when the comparison runs out of budget. `question`, the problem statement, is read
+// only when a list of named values ("b = -13, m = 2") meets a tuple: the values go in the order of the
+// question's tuple of those names.
 AnswerComparison compare_math_answers(std::string_view candidate, std::string_view reference,
                                       const MathGradingOptions& options, const Budget& budget,
-                                      const NameOrders& question_orders = {});
-
-// The name orders of every tuple of names in the question's math spans ($(m,b)$, $(r, \theta)$). Never
-// throws.
-NameOrders question_name_orders(std::string_view question, const Budget& budget);
+                                      std::string_view question = {});
 
 // True when the answer is an equation or inequality (after normalising and parsing); false when it is
 // anything else or does not parse. Never throws.

@@ -120,7 +120,7 @@ std::string clean_phrase_answer(std::string_view rest) {
   std::string out;
   for (std::size_t i = 0; i < text.size(); ++i) {
     if (text[i] == '*' || text[i] == '`') continue;
-    if (text[i] == '$' && (i == 0 || text[i - 1] != '\\')) continue;  // "\\$18" is currency, kept whole
+    if (text[i] == '$' && (i == 0 || text[i - 1] != '\\')) continue;  // "\$18" is currency, kept whole
     if (text[i] == '\\' && i + 1 < text.size() && (text[i + 1] == '(' || text[i + 1] == ')' ||
                                                    text[i + 1] == '[' || text[i + 1] == ']')) {
       ++i;

@@ -6,13 +6,14 @@
 
 namespace r1lab::grading {
 
-Verdict compare_math(std::string_view candidate, std::string_view reference, const MathGradingOptions& options,
-                     const NameOrders& question_orders) {
+namespace {
+
+Verdict compare_within(std::string_view candidate, std::string_view reference, const MathGradingOptions& options,
+                       std::string_view question, const Budget& budget) {
   Verdict verdict;
   verdict.extracted = std::string(candidate);
-  Budget budget(options.limits);
   try {
-    AnswerComparison comparison = compare_math_answers(candidate, reference, options, budget, question_orders);
+    AnswerComparison comparison = compare_math_answers(candidate, reference, options, budget, question);
     verdict.kind = comparison.equal ? VerdictKind::correct : VerdictKind::wrong;
     verdict.canonical = comparison.candidate_canonical;
     verdict.reason = comparison.reason;
@@ -29,8 +30,6 @@ Verdict compare_math(std::string_view candidate, std::string_view reference, con
   return verdict;
 }
 
-namespace {
-
 // A reference that is a solution (a box, an answer tag, a GSM8K "#### 72" line, a Minerva final answer)
 // stands for the answer it states; any other reference is the answer as written (normalised on comparison).
 std::string reference_answer(std::string_view reference) {
@@ -39,6 +38,11 @@ std::string reference_answer(std::string_view reference) {
 }
 
 }  // namespace
+
+Verdict compare_math(std::string_view candidate, std::string_view reference, const MathGradingOptions& options,
+                     std::string_view question) {
+  return compare_within(candidate, reference, options, question, Budget(options.limits));
+}
 
 Verdict grade_math(std::string_view completion, std::string_view reference, const MathGradingOptions& options,
                    std::string_view prompt, std::string_view question) {
@@ -50,16 +54,17 @@ Verdict grade_math(std::string_view completion, std::string_view reference, cons
   if (!extracted) return verdict_before_comparison(VerdictKind::no_answer, "no boxed answer, answer tag or answer phrase");
   std::string expected = reference_answer(reference);
   std::string candidate = extracted->text;
+  // One budget for the whole call: comparison and the restatement check share its deadline.
+  Budget budget(options.limits);
   if (extracted->method == ExtractionMethod::fallback)
-    candidate = fallback_compared_text(candidate, is_relation_answer(expected, Budget(options.limits)));
-  // Named values ("b = -13, m = 2") take the order of the tuple the question asks for ("$(m,b)$").
-  NameOrders question_orders;
-  if (!question.empty() && candidate.find('=') != std::string::npos)
-    question_orders = question_name_orders(question, Budget(options.limits));
-  Verdict verdict = compare_math(candidate, expected, options, question_orders);
-  if (verdict.is_correct() && restates_question(candidate, expected, question, options.limits)) {
-    verdict.kind = VerdictKind::wrong;
-    verdict.reason = "restates an expression of the question (equal by value, not evaluated)";
+    candidate = fallback_compared_text(candidate, is_relation_answer(expected, budget));
+  Verdict verdict = compare_within(candidate, expected, options, question, budget);
+  if (verdict.is_correct()) {
+    std::string restated = restatement(candidate, expected, question, budget);
+    if (!restated.empty()) {
+      verdict.kind = VerdictKind::wrong;
+      verdict.reason = restated;
+    }
   }
   verdict.reason = std::string(extraction_method_name(extracted->method)) + ": " + verdict.reason;
   return verdict;

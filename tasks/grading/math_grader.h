@@ -19,8 +19,8 @@ Verdict grade_math(std::string_view completion, std::string_view reference, cons
                    std::string_view prompt = {}, std::string_view question = {});
 
 // Compare two already extracted answers (for `r1lab grade` debugging and cons@k classes); never throws.
-// `question_orders`: the tuples of names the question asks for (question_name_orders in math_equivalence.h).
+// `question` orders named values (compare_math_answers in math_equivalence.h).
 Verdict compare_math(std::string_view candidate, std::string_view reference, const MathGradingOptions& options,
-                     const NameOrders& question_orders = {});
+                     std::string_view question = {});
 
 }  // namespace r1lab::grading

@@ -179,20 +179,14 @@ std::vector<std::string> question_expressions(std::string_view question) {
   return keys;
 }
 
-constexpr std::string_view kFunctions[] = {"\\sin", "\\cos", "\\tan", "\\cot", "\\sec", "\\csc", "\\log", "\\ln"};
-
-// An answer equal to a reference that holds no trigonometric or logarithmic function, which still writes
-// out a function value the question asks about ("Simplify $\tan 100^\circ + 4 \sin 100^\circ$." answered
-// with "\frac{\sin 100^\circ (1 + 4\cos 100^\circ)}{\cos 100^\circ}", for -\sqrt{3}): it has not
+// An answer equal to a reference that holds no trigonometric or logarithmic function value, which still
+// writes out a function value the question asks about ("Simplify $\tan 100^\circ + 4 \sin 100^\circ$."
+// answered with "\frac{\sin 100^\circ (1 + 4\cos 100^\circ)}{\cos 100^\circ}", for -\sqrt{3}): it has not
 // evaluated it.
 bool keeps_a_function_value_of_the_question(std::string_view answer, std::string_view reference,
                                             std::string_view question, const Budget& budget) {
-  std::string reference_text = normalize_latex(reference).text;
-  for (std::string_view name : kFunctions)
-    for (std::size_t at = reference_text.find(name); at != std::string::npos; at = reference_text.find(name, at + 1))
-      if (at + name.size() >= reference_text.size() || !is_letter(reference_text[at + name.size()])) return false;
   auto answer_values = function_value_keys(answer, budget);
-  if (answer_values.empty()) return false;
+  if (answer_values.empty() || !function_value_keys(reference, budget).empty()) return false;
   for (const auto& span : math_span_contents(question))
     for (const auto& value : function_value_keys(span, budget))
       if (std::find(answer_values.begin(), answer_values.end(), value) != answer_values.end()) return true;
@@ -201,24 +195,25 @@ bool keeps_a_function_value_of_the_question(std::string_view answer, std::string
 
 }  // namespace
 
-bool restates_question(std::string_view answer, std::string_view reference, std::string_view question,
-                       const BudgetLimits& limits) {
-  if (question.empty()) return false;
+std::string restatement(std::string_view answer, std::string_view reference, std::string_view question,
+                        const Budget& budget) {
+  if (question.empty()) return {};
   std::string key = restatement_key(answer);
   std::string reference_key = restatement_key(reference);
   // "z = (1+2i)6-3i" restates as much as "(1+2i)6-3i"; "x = 3" names a value, even when the question has it.
   std::vector<std::string> candidates = {key};
   auto sides = equality_sides(key);   // the compared form: "AB=4," is the equation AB=4, not a list
   if (sides.size() > 1) candidates.push_back(restatement_key(sides.back()));
-  if (is_a_value(candidates.back()) || key == reference_key || candidates.back() == reference_key) return false;
+  if (is_a_value(candidates.back()) || key == reference_key || candidates.back() == reference_key) return {};
   auto expressions = question_expressions(question);
   bool copies_one = std::any_of(candidates.begin(), candidates.end(), [&](const std::string& candidate) {
     return std::find(expressions.begin(), expressions.end(), candidate) != expressions.end();
   });
-  if (copies_one) return true;
+  if (copies_one) return "restates an expression of the question (equal by value, not evaluated)";
   // A chain states its last side: "\cos 72^\circ = \frac{\sqrt5 - 1}{4}" has evaluated the question's value.
-  auto written_sides = equality_sides(answer);
-  return keeps_a_function_value_of_the_question(written_sides.back(), reference, question, Budget(limits));
+  if (keeps_a_function_value_of_the_question(equality_sides(answer).back(), reference, question, budget))
+    return "keeps a function value of the question unevaluated (equal by value)";
+  return {};
 }
 
 }  // namespace r1lab::grading
