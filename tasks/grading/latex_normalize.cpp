@@ -216,6 +216,15 @@ void drop_braced_thousands_commas(std::string& s) {
   }
 }
 
+// The run of letters that starts at `at`: the name of a command after its backslash ("frac" in
+// "\\frac{1}{2}"); empty when no letter is there.
+std::string_view letters_at(const std::string& s, std::size_t at) {
+  if (at >= s.size()) return {};
+  std::size_t end = at;
+  while (end < s.size() && std::isalpha(static_cast<unsigned char>(s[end]))) ++end;
+  return std::string_view(s).substr(at, end - at);
+}
+
 // Commands answers are written with: a backslash pair before one of them is a doubled escape, not a line
 // break before letters.
 bool is_common_command(std::string_view name) {
@@ -246,10 +255,8 @@ void unify_list_separators(std::string& s) {
     for (std::size_t pos = s.find("\\\\"); pos != std::string::npos; pos = s.find("\\\\", pos)) {
       std::size_t end = pos;
       while (end < s.size() && s[end] == '\\') ++end;
-      std::size_t name_end = end;
-      while (name_end < s.size() && std::isalpha(static_cast<unsigned char>(s[name_end]))) ++name_end;
-      bool before_command = name_end > end && is_common_command(std::string_view(s).substr(end, name_end - end));
-      if (end - pos == 2 && !before_command) {
+      std::string_view name = letters_at(s, end);
+      if (end - pos == 2 && (name.empty() || !is_common_command(name))) {
         s.replace(pos, 2, ", ");
         pos += 2;
       } else {
@@ -358,10 +365,10 @@ void undo_double_escaping(std::string& s) {
     std::size_t run = 0;
     while (i + run < s.size() && s[i + run] == '\\') ++run;
     if (run % 2 != 0) return;
-    std::size_t name_end = i + run;
-    while (name_end < s.size() && std::isalpha(static_cast<unsigned char>(s[name_end]))) ++name_end;
-    if (name_end > i + run) {
-      if (run != 2 || !is_common_command(std::string_view(s).substr(i + run, name_end - i - run))) return;
+    std::string_view name = letters_at(s, i + run);
+    std::size_t name_end = i + run + name.size();
+    if (!name.empty()) {
+      if (run != 2 || !is_common_command(name)) return;
       opens_command = true;
     } else if (run == 2 && name_end < s.size() && std::string_view("$%!{}").find(s[name_end]) != std::string_view::npos) {
       opens_command = true;
