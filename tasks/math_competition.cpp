@@ -113,13 +113,15 @@ grading::Verdict MathCompetitionTask::grade(const Problem& problem, std::uint64_
   return grading::grade_math(completion, problem.reference, options_for(config), prompt, problem.statement);
 }
 
-bool MathCompetitionTask::same_answer(const Problem&, const grading::Verdict& a, const grading::Verdict& b,
+bool MathCompetitionTask::same_answer(const Problem& problem, const grading::Verdict& a, const grading::Verdict& b,
                                       const GradingConfig& config) const {
   if (a.extracted.empty() || b.extracted.empty()) return false;
   if (a.canonical == b.canonical && !a.canonical.empty()) return true;
   grading::MathGradingOptions options = options_for(config);
   options.integer_answers = false;  // compare the two answers with each other, not with an integer key
-  return grading::compare_math(a.extracted, b.extracted, options).is_correct();
+  // The statement orders named values as grading does: for "Enter the ordered pair $(m,b)$",
+  // "b = -13, m = 3/2" and "(3/2, -13)" are one vote.
+  return grading::compare_math(a.extracted, b.extracted, options, problem.statement).is_correct();
 }
 
 nlohmann::json MathCompetitionTask::grading_options(const GradingConfig& config) const {

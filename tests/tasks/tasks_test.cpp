@@ -87,6 +87,29 @@ TEST(Tasks, AnAnswerRestatingTheQuestionIsWrongOnTheRealData) {
   EXPECT_TRUE(grade("We evaluate $(1+2i)6-3i = 6 + 12i - 3i = 6+9i$.").is_correct());
 }
 
+TEST(Tasks, ConsensusGroupsNamedValuesInTheQuestionsOrder) {
+  // "Enter the ordered pair $(m,b)$" (MATH-500 test/precalculus/541): named values in another order are the
+  // same answer as the pair, for the vote as for the verdict; the swapped values are another answer.
+  auto task = loaded("math500");
+  GradingConfig config;
+  config.math.think_policy = grading::ThinkPolicy::none;
+  const Problem* problem = nullptr;
+  for (const auto& p : task->problems())
+    if (p.id == "test/precalculus/541.json") problem = &p;
+  ASSERT_NE(problem, nullptr);
+  auto grade = [&](const std::string& completion) { return task->grade(*problem, 0, completion, "", config); };
+  auto pair = grade("\\boxed{\\left(\\frac{3}{2}, -13\\right)}");
+  auto named = grade("\\boxed{b = -13, m = \\frac32}");
+  auto swapped = grade("\\boxed{b = \\frac32, m = -13}");
+  ASSERT_TRUE(pair.is_correct());
+  ASSERT_TRUE(named.is_correct()) << named.reason;
+  ASSERT_FALSE(swapped.is_correct());
+  EXPECT_TRUE(task->same_answer(*problem, pair, named, config));
+  EXPECT_TRUE(task->same_answer(*problem, named, pair, config));
+  EXPECT_FALSE(task->same_answer(*problem, named, swapped, config));
+  EXPECT_FALSE(task->same_answer(*problem, pair, swapped, config));
+}
+
 TEST(Tasks, Gsm8kVerdictsEqualOpenAIsOnItsGradedSolutions) {
   // OpenAI's grade-school-math repository grades four GPT-3 solutions per GSM8K test problem (1,319 x 4),
   // each closing with an "A: 18" line. r1lab must reach the same verdict on every one, in both extraction
