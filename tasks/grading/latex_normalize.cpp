@@ -225,6 +225,50 @@ std::string_view letters_at(const std::string& s, std::size_t at) {
   return std::string_view(s).substr(at, end - at);
 }
 
+// A wide space (\quad, \qquad) between two answers separates them: "3 \quad 4" is the list 3, 4 and
+// "x = 2 \quad y = 3" the pair, not the number 34 that two numbers side by side make. That holds when a
+// value ends before it (a digit, a letter, a closing bracket) and a value or a named value starts after it
+// (a digit, a minus sign before a digit, \frac, \sqrt, a name and "="). Anything else is a space: "5 \quad
+// \text{cm}" keeps its unit, ",\quad" after a comma adds nothing, "\quadx_{2}" (a reference stripped of
+// its spaces: no command starts with \quad) is a space and x_2.
+void wide_spaces_to_separators(std::string& s) {
+  for (std::string_view wide : {"\\qquad", "\\quad"}) {
+    for (std::size_t at = s.find(wide); at != std::string::npos; at = s.find(wide, at)) {
+      std::size_t before = at == 0 ? std::string::npos : s.find_last_not_of(' ', at - 1);
+      std::size_t after = s.find_first_not_of(' ', at + wide.size());
+      auto is_at = [&](std::size_t pos, auto predicate) {
+        return pos != std::string::npos && pos < s.size() && predicate(static_cast<unsigned char>(s[pos]));
+      };
+      auto is_digit = [](unsigned char c) { return std::isdigit(c) != 0; };
+      bool value_before = is_at(before, [](unsigned char c) {
+        return std::isalnum(c) || c == '}' || c == ')' || c == ']';
+      });
+      bool value_after = is_at(after, is_digit) ||
+                         (is_at(after, [](unsigned char c) { return c == '-'; }) && is_at(after + 1, is_digit));
+      if (!value_after && is_at(after, [](unsigned char c) { return c == '\\'; })) {
+        std::string_view name = letters_at(s, after + 1);
+        value_after = name == "frac" || name == "dfrac" || name == "tfrac" || name == "sqrt";
+      }
+      if (!value_after && is_at(after, [](unsigned char c) { return std::isalpha(c) != 0; })) {
+        std::size_t end = after + 1;
+        if (end < s.size() && s[end] == '_') {  // x_2, x_{10}
+          end = s[end + 1] == '{' ? s.find('}', end) : end + 1;
+          end = end == std::string::npos ? s.size() : end + 1;
+        }
+        std::size_t sign = s.find_first_not_of(' ', end);
+        value_after = sign != std::string::npos && s[sign] == '=';
+      }
+      if (value_before && value_after) {
+        s.replace(before + 1, at + wide.size() - before - 1, ", ");  // "3 \\quad 4" is "3, 4"
+        at = before + 3;
+      } else {
+        s.replace(at, wide.size(), " ");
+        at += 1;
+      }
+    }
+  }
+}
+
 // Commands answers are written with: a backslash pair before one of them is a doubled escape, not a line
 // break before letters.
 bool is_common_command(std::string_view name) {
@@ -453,9 +497,7 @@ NormalizedAnswer normalize_latex(std::string_view answer) {
       s.replace(pos, space.size(), " ");
     }
   }
-  // No command starts with \\quad, so "\\quadx_{2}" (a reference stripped of its spaces) is a space and x_2.
-  replace_all(s, "\\qquad", " ");
-  replace_all(s, "\\quad", " ");
+  wide_spaces_to_separators(s);
   replace_all(s, "~", " ");
   drop_braced_thousands_commas(s);
   trig_degrees_to_radians(s);
