@@ -212,7 +212,22 @@ std::optional<AnswerLine> answer_line(std::string_view region, std::string_view 
   return AnswerLine{line_start + indent, value};
 }
 
-// The last answer phrase: "the answer is", "the final answer is", an "Answer:" line, a GSM8K answer line.
+struct MathSpan;
+std::vector<MathSpan> find_math_spans(std::string_view text);
+
+struct StatedValue {
+  std::size_t at;     // where the value starts
+  std::string value;
+};
+
+// "$326.5$ is the final answer", "So 18 is the answer.": an anchor read backwards, whose value is the math
+// span that ends right before it or a plain number. A word there ("this is the answer", "which is the
+// answer", "what is the answer?") states nothing, and neither does a question ("is 5 the answer?" has no
+// anchor; "5 is the answer?" asks).
+std::optional<StatedValue> last_value_before_answer_anchor(std::string_view region, const std::string& lower);
+
+// The last answer phrase: "the answer is", "the final answer is", an "Answer:" line, a GSM8K answer line,
+// or a value followed by "is the answer".
 std::optional<ExtractedAnswer> from_phrases(std::string_view region) {
   std::string lower = lowercase(region);
   std::size_t best = std::string::npos;
@@ -247,6 +262,9 @@ std::optional<ExtractedAnswer> from_phrases(std::string_view region) {
   }
   for (std::string_view marker : {"####", "A:"})
     if (auto line = answer_line(region, marker)) consider(line->marker_at, line->marker_at + marker.size());
+  auto stated = last_value_before_answer_anchor(region, lower);
+  if (stated && (best == std::string::npos || stated->at > best))
+    return ExtractedAnswer{stated->value, ExtractionMethod::phrase, false};
   if (best == std::string::npos) return std::nullopt;
   std::string rest(region.substr(best_value));
   // "**Answer:**\n\n42": the value may sit on the next non-empty line.
@@ -313,6 +331,56 @@ std::vector<MathSpan> find_math_spans(std::string_view text) {
     i = at + close.size();
   }
   return spans;
+}
+
+std::optional<StatedValue> last_value_before_answer_anchor(std::string_view region, const std::string& lower) {
+  std::optional<StatedValue> last;
+  std::vector<MathSpan> spans;
+  bool spans_found = false;
+  for (std::string_view anchor : {"is the answer", "is the final answer", "is the correct answer", "is our answer",
+                                  "is our final answer", "is my final answer", "is my answer"}) {
+    for (std::size_t at = lower.rfind(anchor); at != std::string::npos && at > 0;
+         at = lower.rfind(anchor, at - 1)) {
+      std::size_t after = lower.find_first_not_of(" *_", at + anchor.size());
+      bool whole_word = at + anchor.size() == lower.size() || !std::isalpha(static_cast<unsigned char>(lower[at + anchor.size()]));
+      bool question = after != std::string::npos && lower[after] == '?';
+      std::size_t end = lower.find_last_not_of(" *_", at - 1);  // one before the value's end
+      if (!whole_word || question || end == std::string::npos || (lower[at - 1] != ' ' && lower[at - 1] != '*')) continue;
+      std::optional<StatedValue> value;
+      if (lower[end] == '$' || (lower[end] == ')' && end > 0 && lower[end - 1] == '\\')) {
+        if (!spans_found) {
+          spans = find_math_spans(region);
+          spans_found = true;
+        }
+        for (const auto& span : spans)
+          if (span.end == end + 1 && !span.content.empty()) value = StatedValue{span.begin, span.content};
+      } else {
+        std::size_t begin = end + 1;
+        auto in_number = [&](char c) { return std::isdigit(static_cast<unsigned char>(c)) || c == '.' || c == ',' || c == '/'; };
+        if (lower[end] == '%') --begin;
+        while (begin > 0 && in_number(lower[begin - 1])) --begin;
+        if (begin > 0 && lower[begin - 1] == '-') --begin;
+        std::string number(region.substr(begin, end + 1 - begin));
+        bool word_before = begin > 0 && (std::isalnum(static_cast<unsigned char>(lower[begin - 1])) || lower[begin - 1] == '_' || lower[begin - 1] == '^');
+        if (!word_before && is_plain_number(number.back() == '%' ? number.substr(0, number.size() - 1) : number))
+          value = StatedValue{begin, number};
+      }
+      // "check if 5 is the answer", "suppose 5 is the answer": a value put to the test is not stated.
+      if (value) {
+        std::size_t word_end = lower.find_last_not_of(" *_$(\\", value->at == 0 ? 0 : value->at - 1);
+        std::size_t word_begin = word_end;
+        while (word_begin != std::string::npos && word_begin > 0 && std::isalpha(static_cast<unsigned char>(lower[word_begin - 1])))
+          --word_begin;
+        std::string word = word_end == std::string::npos || value->at == 0 ? "" : lower.substr(word_begin, word_end + 1 - word_begin);
+        for (std::string_view condition : {"if", "whether", "suppose", "assume", "assuming", "unless", "not"})
+          if (word == condition) value.reset();
+      }
+      if (!value) continue;  // "this is the answer": an earlier occurrence may state it
+      if (!last || value->at > last->at) last = value;
+      break;
+    }
+  }
+  return last;
 }
 
 // The LaTeX commands a bare expression (outside $...$) is made of.
