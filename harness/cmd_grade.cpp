@@ -27,7 +27,7 @@ void add_grade_command(CLI::App& app) {
   auto flags = std::make_shared<Flags>();
   // The same defaults as `score` (GradingFlags), so a case graded here gets the verdict a run would give.
   auto* command = app.add_subcommand(
-      "grade", "Grade ad-hoc {\"reference\", \"completion\"} pairs (math: optional \"question\"), one JSON line each");
+      "grade", "Grade ad-hoc {\"reference\", \"completion\"} pairs, one JSON line each; an optional \"question\" (math: the problem; gpqa: the question and its options)");
   command->add_option("--kind", flags->kind, "math or gpqa (reference is then the correct letter)")
       ->check(CLI::IsMember({"math", "gpqa"}));
   command->add_option("--cases", flags->cases, "JSONL file of {\"reference\": ..., \"completion\": ...}")->required();
@@ -54,7 +54,7 @@ void add_grade_command(CLI::App& app) {
         v = grading::grade_math(cases[i].completion, cases[i].reference, config.math, {}, cases[i].question);
       } else {
         char letter = cases[i].reference.empty() ? 'A' : static_cast<char>(std::toupper(cases[i].reference[0]));
-        v = grading::grade_choice(cases[i].completion, {0, 1, 2, 3}, letter - 'A', config.choice);
+        v = grading::grade_choice(cases[i].completion, {0, 1, 2, 3}, letter - 'A', config.choice, {}, cases[i].question);
       }
       return nlohmann::json{{"correct", v.is_correct()}, {"verdict", grading::verdict_kind_name(v.kind)},
                             {"extracted", v.extracted}, {"canonical", v.canonical}, {"reason", v.reason}}

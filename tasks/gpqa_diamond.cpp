@@ -59,7 +59,9 @@ SamplePrompt GpqaDiamondTask::prompt(const Problem& problem, std::uint64_t sampl
 grading::Verdict GpqaDiamondTask::grade(const Problem& problem, std::uint64_t sample_index, const std::string& completion,
                                         const std::string& prompt, const GradingConfig& config) const {
   auto permutation = grading::choice_permutation(config.choice_seed, problem.id, sample_index);
-  return grading::grade_choice(completion, permutation, 0, config.choice, prompt);
+  std::string question = problem.statement;
+  for (const auto& choice : problem.choices) question += "\n" + choice;
+  return grading::grade_choice(completion, permutation, 0, config.choice, prompt, question);
 }
 
 bool GpqaDiamondTask::same_answer(const Problem&, const grading::Verdict& a, const grading::Verdict& b,

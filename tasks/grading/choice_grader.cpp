@@ -8,10 +8,10 @@
 namespace r1lab::grading {
 
 Verdict grade_choice(std::string_view completion, const std::array<int, 4>& permutation, int correct_original,
-                     const ChoiceGradingOptions& options, std::string_view prompt) {
+                     const ChoiceGradingOptions& options, std::string_view prompt, std::string_view question) {
   auto region = answer_region(completion, options.think_policy, prompt);
   if (!region) return verdict_before_comparison(VerdictKind::unfinished, "no </think>: still thinking");
-  ChoiceExtraction extraction = extract_choice(*region, options.last_letter);
+  ChoiceExtraction extraction = extract_choice(*region, options.last_letter, question);
   if (!extraction.letter) return verdict_before_comparison(VerdictKind::no_answer, extraction.how);
   char letter = *extraction.letter;
   int shown = letter - 'A';

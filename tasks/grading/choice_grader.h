@@ -16,8 +16,8 @@ namespace r1lab::grading {
 
 // `permutation[shown] = original`: the choice shown as letter A+shown is the original choice number
 // `original` (0 = the correct answer in GPQA's unshuffled file). `correct_original` is the original index
-// of the right answer.
+// of the right answer. `question` is the question and its options (extract_choice in choice_extract.h).
 Verdict grade_choice(std::string_view completion, const std::array<int, 4>& permutation, int correct_original,
-                     const ChoiceGradingOptions& options, std::string_view prompt = {});
+                     const ChoiceGradingOptions& options, std::string_view prompt = {}, std::string_view question = {});
 
 }  // namespace r1lab::grading

@@ -66,7 +66,8 @@ TEST(GoldenCases, Gpqa) {
     ChoiceGradingOptions options;
     options.think_policy = think_policy_from_name(c.json.value("options", nlohmann::json::object()).value("think", "auto"));
     int correct = c.json["reference"].get<std::string>()[0] - 'A';
-    Verdict v = grade_choice(c.json["completion"].get<std::string>(), {0, 1, 2, 3}, correct, options);
+    Verdict v = grade_choice(c.json["completion"].get<std::string>(), {0, 1, 2, 3}, correct, options, {},
+                             c.json.value("question", ""));
     EXPECT_EQ(verdict_kind_name(v.kind), c.json["expected"].get<std::string>())
         << "gpqa_cases.jsonl:" << c.line << " (" << c.json["covers"].get<std::string>() << "), extracted '"
         << v.extracted << "': " << v.reason;

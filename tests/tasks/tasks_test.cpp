@@ -215,6 +215,29 @@ TEST(Tasks, GpqaShufflesPerSampleAndGradesThroughThePermutation) {
   EXPECT_EQ(domains, (std::set<std::string>{"Biology", "Chemistry", "Physics"}));
 }
 
+TEST(Tasks, GpqaReadsALetterThatNamesACompoundAsNoAnswer) {
+  // "Compound A (C3H6) undergoes bromination ... to form compound B": in this question a bare letter in prose
+  // names a compound, so "... compound B, which is B" commits to no option; in a question without such names
+  // it does. An Answer: line is read in both.
+  auto task = loaded("gpqa_diamond");
+  GradingConfig config;
+  config.choice.think_policy = grading::ThinkPolicy::none;
+  const Problem* naming = nullptr;
+  const Problem* plain = nullptr;
+  for (const auto& p : task->problems()) {
+    if (p.statement.rfind("Compound A (C3H6)", 0) == 0) naming = &p;
+    if (p.statement.find("Compound") == std::string::npos && p.statement.find(" A ") == std::string::npos &&
+        p.statement.find(" B") == std::string::npos && !plain)
+      plain = &p;
+  }
+  ASSERT_NE(naming, nullptr);
+  ASSERT_NE(plain, nullptr);
+  std::string prose = "Bromination gives the dibromide, which is B.";
+  EXPECT_EQ(task->grade(*naming, 0, prose, "", config).kind, grading::VerdictKind::no_answer);
+  EXPECT_NE(task->grade(*plain, 0, prose, "", config).kind, grading::VerdictKind::no_answer);
+  EXPECT_NE(task->grade(*naming, 0, prose + "\n\nAnswer: B", "", config).kind, grading::VerdictKind::no_answer);
+}
+
 TEST(Tasks, MissingDataNamesThePathAndTheFix) {
   auto task = make_task("math500");
   try {
