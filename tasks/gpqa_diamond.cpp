@@ -1,5 +1,7 @@
 #include "tasks/gpqa_diamond.h"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "tasks/csv_reader.h"
@@ -59,8 +61,13 @@ SamplePrompt GpqaDiamondTask::prompt(const Problem& problem, std::uint64_t sampl
 grading::Verdict GpqaDiamondTask::grade(const Problem& problem, std::uint64_t sample_index, const std::string& completion,
                                         const std::string& prompt, const GradingConfig& config) const {
   auto permutation = grading::choice_permutation(config.choice_seed, problem.id, sample_index);
+  // The question, then the options one per line in the order shown (extract_choice reads both).
   std::string question = problem.statement;
-  for (const auto& choice : problem.choices) question += "\n" + choice;
+  for (int shown = 0; shown < 4; ++shown) {
+    std::string text = problem.choices[permutation[shown]];
+    std::replace(text.begin(), text.end(), '\n', ' ');
+    question += "\n" + text;
+  }
   return grading::grade_choice(completion, permutation, 0, config.choice, prompt, question);
 }
 

@@ -143,6 +143,10 @@ std::optional<LetterToken> read_letter(std::string_view s, std::size_t i, char l
     if (is_alnum(next)) return std::nullopt;
     bool joined = (next == '\'' || next == '-') && after + 1 < s.size() && is_alnum(s[after + 1]);
     bool range = dash_at(s, after) == 3 && after + 3 < s.size() && is_alnum(s[after + 3]);
+    // "D∞h", "Cℓ": a letter glued to a non-ASCII character is part of a symbol (a dash or "。" is not).
+    bool glued = static_cast<unsigned char>(next) >= 0x80 && !dash_at(s, after) && !has_at(s, after, "\xE3\x80\x82") &&
+                 !check_mark_at(s, after) && !has_at(s, after, "\xEF\xBC\x8C");
+    if (glued) return std::nullopt;
     bool abbreviation = next == '.' && after + 2 < s.size() && s[after + 1] == ' ' && std::islower(static_cast<unsigned char>(s[after + 2]));
     if (joined || range || abbreviation) return std::nullopt;  // "D. melanogaster"
   }
@@ -194,7 +198,7 @@ Continuation continuation(std::string_view s, std::string_view lower, std::size_
 // "If the answer is B", "suppose it is B", "whether C is correct": a condition within the clause before `at`.
 bool conditional_before(std::string_view lower, std::size_t at) {
   static constexpr std::string_view kConditions[] = {"if", "suppose", "supposing", "assume", "assuming", "whether",
-                                                     "unless"};
+                                                     "unless", "case"};  // "in which case it would be D"
   std::size_t i = at;
   for (int words = 0; words < 5; ++words) {
     while (i > 0 && (is_blank(lower[i - 1]) || lower[i - 1] == '*' || lower[i - 1] == '_')) --i;
@@ -238,15 +242,17 @@ bool rejected_before(std::string_view lower, std::size_t at, bool judged_stateme
 
 // ---- Commitments ----
 
-// One commitment to a letter, or to two (a hedge). `explicit_form`: a box, tag, label line, a sentence
-// that is only the letter, or "the answer/correct option is X"; the rest is prose, which overrides an
-// earlier explicit form only after a correction.
+// One commitment to a letter, or to two (a hedge), with how sure its form is. `tier` 2: a box, tag, label
+// line, or a sentence that is only the letter; 1: "the answer/correct option is X"; 0: prose. The last
+// commitment of the highest tier stands; a later one replaces it only after a correction that opens a
+// sentence, and never when it is tentative ("it would be D").
 struct Commitment {
   std::size_t at;
   char letter;
   bool hedge;
-  bool explicit_form;
+  int tier;
   const char* how;
+  bool tentative = false;
 };
 
 struct Scan {
@@ -255,11 +261,13 @@ struct Scan {
   char last;
   bool names_letters;  // the question names things A, B, ...: a bare letter in prose may be one of them
   std::vector<Commitment>* out;
+  const std::vector<std::string>* options = nullptr;  // the options' texts in the order shown, when known
 
-  void add(std::size_t at, const LetterToken& token, Continuation after, bool explicit_form, const char* how) const {
+  void add(std::size_t at, const LetterToken& token, Continuation after, int tier, const char* how,
+           bool tentative = false) const {
     if (after == Continuation::question || after == Continuation::clause) return;
     bool hedge = after == Continuation::list_or || after == Continuation::list_and;
-    out->push_back({at, token.letter, hedge, explicit_form, how});
+    out->push_back({at, token.letter, hedge, tier, how, tentative});
   }
   // In prose, a bare letter counts unless the question uses letters as names.
   bool prose_letter(const LetterToken& token) const { return !names_letters || token.named; }
@@ -278,7 +286,7 @@ constexpr std::string_view kAdverbs[] = {"clearly", "definitely", "certainly", "
 // and the letter. A negation cancels the next verb ("the answer cannot be A or B"). "the answer" and "the
 // correct/best/final option" state the answer; "the most stable option is A" only describes one.
 void noun_phrases(const Scan& scan) {
-  const auto& [s, lower, last, names, out] = scan;
+  const auto& [s, lower, last, names, out, options] = scan;
   for (std::string_view subject : {"answer", "option", "choice", "statement"}) {
     for (std::size_t at = lower.find(subject); at != std::string_view::npos; at = lower.find(subject, at + 1)) {
       if (!word_starts_at(lower, at)) continue;
@@ -294,6 +302,14 @@ void noun_phrases(const Scan& scan) {
       static constexpr std::string_view kTempting[] = {"naive", "trap", "tempting", "wrong", "incorrect",
                                                        "initial", "intuitive", "obvious", "common"};
       if (is_one_of(qualifier, kTempting) && subject != "statement") continue;
+      {  // "One might think the answer is B", "a frequent misconception is that the answer is D"
+        std::string_view before = lower.substr(sentence_start(lower, at), at - sentence_start(lower, at));
+        bool tempting = false;
+        for (std::string_view cue : {"might think", "may think", "would think", "misconception", "mistake", "naive",
+                                     "tempting", "trap", "at first glance"})
+          tempting = tempting || before.find(cue) != std::string_view::npos;
+        if (tempting) continue;
+      }
       bool states = subject == "answer" || (subject != "statement" && (qualifier == "correct" || qualifier == "right" ||
                                                                           qualifier == "best" || qualifier == "final"));
       std::size_t sentence = sentence_start(lower, at);
@@ -308,7 +324,7 @@ void noun_phrases(const Scan& scan) {
               (token->marked || std::isupper(static_cast<unsigned char>(s[token->begin])) ||
                continuation(s, lower, token->end, last) == Continuation::ends)) {
             if (!(modal && hypothetical(lower, sentence, at)))
-              scan.add(at, *token, continuation(s, lower, token->end, last), states && !tentative, "phrase");
+              scan.add(at, *token, continuation(s, lower, token->end, last), states && !tentative ? 1 : 0, "phrase", tentative || modal);
             break;
           }
           denied = denied || negated;  // "the answer is not B but C"
@@ -350,7 +366,7 @@ void noun_phrases(const Scan& scan) {
 // "it must be C", "it's C", "which is D", "this is (C)": a pronoun, at most two auxiliaries or adverbs, a
 // verb "is"/"be" and the letter. Prose, never explicit.
 void pronoun_phrases(const Scan& scan) {
-  const auto& [s, lower, last, names, out] = scan;
+  const auto& [s, lower, last, names, out, options] = scan;
   static constexpr std::string_view kWords[] = {
       "is", "be", "must", "should", "would", "will", "has", "to", "have", "clearly", "definitely", "certainly",
       "therefore", "thus", "then", "indeed", "probably", "likely", "surely", "again", "still", "either",
@@ -366,8 +382,12 @@ void pronoun_phrases(const Scan& scan) {
         while (i < s.size() && (is_blank(s[i]) || s[i] == ',' || s[i] == ':')) ++i;
         if (auto token = read_letter(s, i, last, false)) {
           bool counterfactual = modal && hypothetical(lower, sentence_start(lower, at), at);
-          if (copula && scan.prose_letter(*token) && !counterfactual)
-            scan.add(at, *token, continuation(s, lower, token->end, last), false, "phrase");
+          // "..., which is C, the chain ..." identifies something in passing; "... which is C." concludes.
+          std::size_t next = s.find_first_not_of(" \t*_)", token->end);
+          bool in_passing = subject == "which" && next != std::string_view::npos && s[next] != '.' && s[next] != '!' &&
+                            s[next] != '\n';
+          if (copula && scan.prose_letter(*token) && !counterfactual && !in_passing)
+            scan.add(at, *token, continuation(s, lower, token->end, last), 0, "phrase", modal);
           break;
         }
         std::string_view word = word_at(lower, i);
@@ -382,7 +402,7 @@ void pronoun_phrases(const Scan& scan) {
 
 // "is option C", "be choice (C)": whatever the subject ("the one with A = enamine ... is option D").
 void named_option_predicates(const Scan& scan) {
-  const auto& [s, lower, last, names, out] = scan;
+  const auto& [s, lower, last, names, out, options] = scan;
   for (std::string_view verb : {"is ", "be "}) {
     for (std::size_t at = lower.find(verb); at != std::string_view::npos; at = lower.find(verb, at + 1)) {
       if (!word_starts_at(lower, at)) continue;
@@ -400,7 +420,7 @@ void named_option_predicates(const Scan& scan) {
 // "C) correct", "C: ✓", "So C rather than A". The verdict must end its clause: "A is the correct starting
 // material" and "A is correct about the geometry" judge something else.
 void letter_first(const Scan& scan) {
-  const auto& [s, lower, last, names, out] = scan;
+  const auto& [s, lower, last, names, out, options] = scan;
   static constexpr std::string_view kArticles[] = {"the", "our", "my", "clearly", "definitely", "certainly", "indeed",
                                                    "therefore", "thus", "then", "most", "surely", "also",
                                                    "actually", "really", "obviously", "hence", "much", "far"};
@@ -424,7 +444,7 @@ void letter_first(const Scan& scan) {
     while (mark_end > 0 && is_blank(s[mark_end - 1])) --mark_end;
     bool line_opens = mark_end < 3 || mark_end == 3 || s[mark_end - 4] == '\n';
     if (mark_end >= 3 && check_mark_at(s, mark_end - 3) > 0 && line_opens) {
-      if (scan.prose_letter(*token)) out->push_back({mark_end - 3, token->letter, false, false, "letter first"});
+      if (scan.prose_letter(*token)) out->push_back({mark_end - 3, token->letter, false, 0, "letter first"});
       continue;
     }
     std::size_t i = token->end;
@@ -433,13 +453,13 @@ void letter_first(const Scan& scan) {
     std::size_t comma = start;
     while (comma > 0 && is_blank(s[comma - 1])) --comma;
     if (token->named && comma > 0 && s[comma - 1] == ',' && continuation(s, lower, token->end, last) == Continuation::ends) {
-      out->push_back({start, token->letter, false, false, "letter first"});
+      out->push_back({start, token->letter, false, 0, "letter first"});
       continue;
     }
     std::size_t rather = s.find_first_not_of(" \t", i);
     if (rather != std::string_view::npos && has_at(lower, rather, "rather than ") && read_letter(s, rather + 12, last, false) &&
         scan.prose_letter(*token)) {
-      out->push_back({start, token->letter, false, false, "letter first"});  // "So C rather than A."
+      out->push_back({start, token->letter, false, 0, "letter first"});  // "So C rather than A."
       continue;
     }
     if (i < s.size() && s[i] == ',') {  // an apposition: "choice (C), 4.5 eV, is correct"
@@ -455,7 +475,7 @@ void letter_first(const Scan& scan) {
     while (i < s.size() && is_blank(s[i])) ++i;
     std::size_t mark_length = 0;
     if (int mark = check_mark_at(s, i, &mark_length)) {  // "C ✓", "C) ✅"
-      if (mark > 0) out->push_back({start, token->letter, false, false, "letter first"});
+      if (mark > 0) out->push_back({start, token->letter, false, 0, "letter first"});
       continue;
     }
     bool copula = has_at(lower, i, "is ");
@@ -470,7 +490,7 @@ void letter_first(const Scan& scan) {
         while (after < s.size() && is_blank(s[after])) ++after;
         bool closes = after >= s.size() || std::string_view(".,;:!)(*_\n").find(s[after]) != std::string_view::npos ||
                       dash_at(s, after) || is_one_of(word_at(lower, after), kClosers);
-        if (closes) out->push_back({start, token->letter, false, false, "letter first"});
+        if (closes) out->push_back({start, token->letter, false, 0, "letter first"});
         break;
       }
       if (!is_one_of(word, kArticles)) break;
@@ -483,7 +503,7 @@ void letter_first(const Scan& scan) {
 // choosing and the letter; not after a negation or a mistake ("one should not pick B", "a common mistake is
 // to pick B").
 void verbs(const Scan& scan) {
-  const auto& [s, lower, last, names, out] = scan;
+  const auto& [s, lower, last, names, out, options] = scan;
   static constexpr std::string_view kVerbs[] = {
       "go with", "going with", "choose", "choosing", "pick", "picking", "select", "selecting", "opt for",
       "settle on", "i'd say", "i would say", "i'll say", "corresponds to", "corresponding to", "correspond to",
@@ -506,7 +526,7 @@ void verbs(const Scan& scan) {
 // "Die Antwort ist C", "La respuesta es C", "La bonne réponse est C", "答案是 C": answer phrases in other
 // languages.
 void foreign_phrases(const Scan& scan) {
-  const auto& [s, lower, last, names, out] = scan;
+  const auto& [s, lower, last, names, out, options] = scan;
   static constexpr std::string_view kPhrases[] = {
       "antwort ist", "antwort lautet", "respuesta es", "respuesta correcta es", "r\xC3\xA9ponse est",
       "resposta \xC3\xA9", "resposta correta \xC3\xA9", "risposta \xC3\xA8", "risposta corretta \xC3\xA8",
@@ -515,13 +535,13 @@ void foreign_phrases(const Scan& scan) {
   for (std::string_view phrase : kPhrases)
     for (std::size_t at = lower.find(phrase); at != std::string_view::npos; at = lower.find(phrase, at + 1))
       if (auto token = read_letter(s, at + phrase.size(), last, false))
-        scan.add(at, *token, continuation(s, lower, token->end, last), true, "phrase");
+        scan.add(at, *token, continuation(s, lower, token->end, last), 1, "phrase");
 }
 
 // A sentence or line that is only the letter, after a connective: "C", "**C**", "So C.", "Therefore, option
 // C.", "No wait, B.", "Wait, no. C.", and a last clause "..., so C." — a decision.
 void letter_sentences(const Scan& scan) {
-  const auto& [s, lower, last, names, out] = scan;
+  const auto& [s, lower, last, names, out, options] = scan;
   static constexpr std::string_view kConnectives[] = {"so", "thus", "therefore", "hence", "then", "wait", "no",
                                                       "ok", "okay", "actually", "finally", "yes", "oh", "hmm",
                                                       "i.e", "ie", "answer", "final", "overall", "clearly"};
@@ -548,8 +568,17 @@ void letter_sentences(const Scan& scan) {
     if (!token) return;
     std::size_t rest = token->end;
     while (rest < end && std::string_view(" \t.:)*_").find(s[rest]) != std::string_view::npos) ++rest;
+    // Without a connective, a heading names the option it discusses: "#### Option C", "**Option B**",
+    // "**D)**", "**Option D:**" after the answer are no answers; "C", "**C**", "(C)" and "C." are.
+    std::size_t line_start = s.substr(0, start).rfind('\n');
+    line_start = line_start == std::string_view::npos ? 0 : line_start + 1;
+    std::size_t first = s.find_first_not_of(" \t", line_start);
+    bool heading = first != std::string_view::npos && s[first] == '#';
+    bool parenthesised = token->begin > 0 && s[token->begin - 1] == '(';
+    bool labelled = token->begin + 1 < s.size() && (s[token->begin + 1] == ')' || s[token->begin + 1] == ':') && !parenthesised;
+    if (connectives == 0 && (heading || token->named || labelled)) return;
     if (rest >= end && (connectives > 0 || ends_line) && (!names || token->marked || connectives > 0))
-      out->push_back({start, token->letter, false, true, "letter alone"});
+      out->push_back({start, token->letter, false, 2, "letter alone"});
   };
   std::size_t start = 0;
   while (start < s.size()) {
@@ -606,6 +635,13 @@ std::optional<char> final_letter(std::string_view s, std::string_view lower, cha
       return std::nullopt;
     }
   }
+  std::size_t sentence_at = sentence_start(lower, before);
+  std::string_view sentence = lower.substr(sentence_at, before - sentence_at);
+  for (std::string_view cue : {"let me", "let's", "check", "verify", "consider", "look at"})
+    if (sentence.find(cue) != std::string_view::npos) {  // "Let me now double-check the arithmetic for option D"
+      *why = "the final letter is still under consideration";
+      return std::nullopt;
+    }
   if (rejected_before(lower, before, false)) {  // "I would not choose B."
     *why = "the final letter is rejected";
     return std::nullopt;
@@ -622,13 +658,49 @@ struct Found {
   bool hedge;
 };
 
+// Text compared loosely: lower case, no markdown or math delimiters, spaces collapsed, no final period.
+std::string loose(std::string_view text) {
+  std::string out;
+  for (char c : lowercase(text)) {
+    if (c == '*' || c == '_' || c == '$' || c == '`') continue;
+    if (is_blank(c) || c == '\n') {
+      if (!out.empty() && out.back() != ' ') out += ' ';
+      continue;
+    }
+    out += c;
+  }
+  while (!out.empty() && (out.back() == ' ' || out.back() == '.')) out.pop_back();
+  while (!out.empty() && out.front() == ' ') out.erase(out.begin());
+  return out;
+}
+
+// A statement that is an option's text, with or without its letter: "**Answer:** D∞h" is the option whose
+// text is "D∞h", "Final Answer: D gives two singlets ..." the option with that text, not D.
+std::optional<char> option_by_text(std::string_view content, const std::vector<std::string>* options) {
+  if (!options || options->empty()) return std::nullopt;
+  std::string said = loose(content);
+  if (said.empty()) return std::nullopt;
+  std::optional<char> found;
+  for (std::size_t k = 0; k < options->size(); ++k) {
+    std::string text = loose((*options)[k]);
+    if (text.empty()) continue;
+    if (said == text) {
+      if (found) return std::nullopt;  // two options with the same text
+      found = static_cast<char>('A' + k);
+    }
+  }
+  return found;
+}
+
 // The letter a statement gives: the content of a box, a tag or a label line. Its leading letter ("C",
 // "(C) 4.5 eV", "Option C — 4.5 eV"), unless that may be an article ("A 2:1 mixture") or a lower-case word;
 // else its prose ("C is correct; option A overestimates ...", "Not (A); it's (C)"); else a letter ending it
 // ("... (not option A), i.e. C"); else an option it names ("D-glucose (option B)", "4.5 eV (C)"); else an
 // article-like "A".
-std::optional<Found> statement_letter(std::string_view content, char last, bool names_letters) {
+std::optional<Found> statement_letter(std::string_view content, char last, bool names_letters,
+                                      const std::vector<std::string>* options) {
   std::string lower = lowercase(content);
+  if (auto by_text = option_by_text(content, options)) return Found{*by_text, false};
   std::optional<Found> weak, hedge;
   if (auto lead = read_letter(content, 0, last, true)) {
     Continuation after = continuation(content, lower, lead->end, last);
@@ -643,7 +715,7 @@ std::optional<Found> statement_letter(std::string_view content, char last, bool 
     }
   }
   std::vector<Commitment> prose;
-  prose_commitments(Scan{content, lower, last, names_letters, &prose});
+  prose_commitments(Scan{content, lower, last, names_letters, &prose, options});
   if (!prose.empty()) {
     auto latest = std::max_element(prose.begin(), prose.end(), [](const auto& a, const auto& b) { return a.at < b.at; });
     return Found{latest->letter, latest->hedge};
@@ -675,16 +747,20 @@ std::string_view label_content(std::string_view s, std::size_t i) {
 }
 
 void add_statement(const Scan& scan, std::size_t at, std::string_view content, const char* how) {
-  if (auto found = statement_letter(content, scan.last, scan.names_letters))
-    scan.out->push_back({at, found->letter, found->hedge, true, how});
+  if (auto found = statement_letter(content, scan.last, scan.names_letters, scan.options))
+    scan.out->push_back({at, found->letter, found->hedge, 2, how});
 }
 
 // "Answer: C" anywhere; at the start of a line also "Final choice: C", "Correct option: C", "Answer — C",
 // "Conclusion: C".
 void labels(const Scan& scan) {
-  const auto& [s, lower, last, names, out] = scan;
+  const auto& [s, lower, last, names, out, options] = scan;
   for (std::size_t at = lower.find("answer"); at != std::string_view::npos; at = lower.find("answer", at + 1)) {
     if (!word_starts_at(lower, at)) continue;
+    static constexpr std::string_view kOtherAnswers[] = {"wrong", "tempting", "trap", "incorrect", "naive", "alternative",
+                                                         "distractor", "common", "other", "possible", "expected",
+                                                         "intuitive", "initial"};
+    if (is_one_of(word_before(lower, at), kOtherAnswers)) continue;  // "*Most tempting wrong answer:* B"
     std::size_t i = at + 6;
     while (i < s.size() && (is_blank(s[i]) || s[i] == '*' || s[i] == '_')) ++i;
     if (i < s.size() && s[i] == ':') add_statement(scan, at, label_content(s, i + 1), "answer line");
@@ -718,7 +794,7 @@ void labels(const Scan& scan) {
 // Every \boxed{} / \fbox{}. A second box right after a first with another letter is a hedge; a later box in
 // a conditional sentence ("(If the question meant the minimum, then \boxed{D}.)") is an aside.
 void boxes(const Scan& scan) {
-  const auto& [s, lower, last, names, out] = scan;
+  const auto& [s, lower, last, names, out, options] = scan;
   std::size_t previous_end = std::string_view::npos;
   char previous_letter = 0;
   for (std::size_t at = s.find('\\'); at != std::string_view::npos; at = s.find('\\', at + 1)) {
@@ -735,7 +811,7 @@ void boxes(const Scan& scan) {
       if (s[close] == '}' && --depth == 0) break;
     }
     if (close >= s.size()) continue;
-    std::optional<Found> found = statement_letter(s.substr(i + 1, close - i - 1), last, false);
+    std::optional<Found> found = statement_letter(s.substr(i + 1, close - i - 1), last, false, options);
     if (found) {
       bool joined = false;
       if (previous_end != std::string_view::npos) {
@@ -746,7 +822,7 @@ void boxes(const Scan& scan) {
       }
       bool aside = previous_end != std::string_view::npos && hypothetical(lower, sentence_start(lower, at), at);
       bool hedge = found->hedge || (joined && previous_letter != found->letter);
-      if (!aside) out->push_back({at, found->letter, hedge, true, "box"});
+      if (!aside) out->push_back({at, found->letter, hedge, 2, "box"});
       previous_end = close + 1;
       previous_letter = found->letter;
     }
@@ -755,7 +831,7 @@ void boxes(const Scan& scan) {
 }
 
 void tags(const Scan& scan) {
-  const auto& [s, lower, last, names, out] = scan;
+  const auto& [s, lower, last, names, out, options] = scan;
   for (std::size_t at = lower.find("<answer>"); at != std::string_view::npos; at = lower.find("<answer>", at + 1)) {
     std::size_t close = lower.find("</answer>", at);
     if (close == std::string_view::npos) continue;
@@ -768,7 +844,7 @@ void tags(const Scan& scan) {
 // A bold line that opens with the letter and goes on with the option's text ("**C) 4.5 eV**"), unless it
 // judges the option ("**Option A: Incorrect**", judged by letter_first).
 void bold_lines(const Scan& scan) {
-  const auto& [s, lower, last, names, out] = scan;
+  const auto& [s, lower, last, names, out, options] = scan;
   static constexpr std::string_view kJudgements[] = {"correct", "incorrect", "wrong", "right", "false", "true", "not",
                                                      "no", "yes", "eliminated", "ruled", "possible", "impossible"};
   for (std::size_t start = 0; start < s.size();) {
@@ -783,17 +859,52 @@ void bold_lines(const Scan& scan) {
         std::string low = lowercase(trimmed);
         std::size_t next = low.find_first_not_of(" \t.):*_-", token->begin + 1);
         if (next != std::string::npos && !is_one_of(word_at(low, next), kJudgements) && !check_mark_at(low, next))
-          out->push_back({start + first, token->letter, false, false, "bold line"});
+          out->push_back({start + first, token->letter, false, 0, "bold line"});
       }
     }
     start = end + 1;
   }
 }
 
+// "C) 4.12 MeV, 29.8 MeV\n\nExplanation: ...", "C. cytosol to the extracellular space\n\n...": an answer
+// that opens with the letter and its option's text, then explains; not a restatement of the options ("A)
+// ...\nB) ..."), a heading, or a line of analysis ("A. 2.5 eV is too low" — see letter_sentences).
+void first_line(const Scan& scan) {
+  const auto& [s, lower, last, names, out, options] = scan;
+  std::size_t first = s.find_first_not_of(" \t\r\n");
+  if (first == std::string_view::npos || s[first] == '#') return;
+  std::size_t end = std::min(s.find('\n', first), s.size());
+  std::string_view line = s.substr(first, end - first);
+  auto token = read_letter(line, 0, last, false);
+  if (!token && !line.empty() && line[0] >= 'A' && line[0] <= last && line.size() > 2 && line[1] == '.')  // "C. cytosol"
+    token = LetterToken{line[0], 0, 1, false, false};  // kept only if the rest is that option's text, below
+  if (!token || token->named || token->begin + 2 >= line.size() || std::string_view(".):").find(line[token->begin + 1]) == std::string_view::npos)
+    return;
+  std::size_t next = s.find_first_not_of(" \t\r\n", end);
+  if (next == std::string_view::npos) return;  // a single line is the last line's business
+  if (auto following = read_letter(s.substr(next, std::min(s.find('\n', next), s.size()) - next), 0, last, false);
+      following && following->begin <= 2)
+    return;  // a list of options
+  std::string_view text = line.substr(token->begin + 2);
+  bool matches_option = options && options->size() > static_cast<std::size_t>(token->letter - 'A') &&
+                        loose(text) == loose((*options)[token->letter - 'A']);
+  std::string low = lowercase(text);
+  static constexpr std::string_view kJudgements[] = {"correct", "incorrect", "wrong", "right", "false", "true", "not",
+                                                     "no", "yes", "this", "it", "the"};
+  std::size_t word = low.find_first_not_of(" \t*_");
+  std::size_t text_start = text.find_first_not_of(' ');
+  bool abbreviation = !token->marked && line[token->begin + 1] == '.' && text_start != std::string_view::npos &&
+                      std::islower(static_cast<unsigned char>(text[text_start]));
+  if (!matches_option && abbreviation)
+    return;  // "D. melanogaster (option C)": an abbreviated name, unless it is the option's text
+  if (!matches_option && (word == std::string::npos || is_one_of(word_at(low, word), kJudgements))) return;
+  out->push_back({first, token->letter, false, 0, "first line"});
+}
+
 // Used only when nothing else commits: the last line, when it opens with the letter ("C. It cannot be B",
 // "(C) because ...", "Option C: 4.5 eV", "C, not B") and does not reject it ("D) wrong").
 std::optional<char> last_line_letter(const Scan& scan) {
-  const auto& [s, lower, last, names, out] = scan;
+  const auto& [s, lower, last, names, out, options] = scan;
   std::size_t last_line = std::string_view::npos;
   for (std::size_t start = 0; start < s.size();) {
     std::size_t end = std::min(s.find('\n', start), s.size());
@@ -812,6 +923,13 @@ std::optional<char> last_line_letter(const Scan& scan) {
   bool punctuated = std::string_view(".):,").find(line[after]) != std::string_view::npos ||
                     (spaced != std::string_view::npos && dash_at(line, spaced)) || (token->marked && !token->named && is_blank(line[after]));
   std::string low = lowercase(line);
+  // A completion cut off mid-sentence ("D) 10^-4 eV: ... before concluding I should double-check whether the
+  // question wants the sum of the two wid") has not answered.
+  std::size_t tail = s.find_last_not_of(" \t\r\n");
+  bool finished = std::string_view(".!?)*$}]`\"'").find(s[tail]) != std::string_view::npos || line.size() <= 80;
+  for (std::string_view cue : {"let me", "let's", "double-check", "double check", "before concluding", "verify"})
+    finished = finished && low.find(cue) == std::string::npos;
+  if (!finished) return std::nullopt;
   static constexpr std::string_view kRejections[] = {"wrong", "incorrect", "false", "not", "no", "unlikely",
                                                      "eliminated", "ruled", "impossible", "invalid", "this", "fails"};
   std::size_t next = low.find_first_not_of(" \t.):,-*_", token->end);
@@ -828,7 +946,7 @@ bool correction_between(std::string_view s, std::string_view lower, std::size_t 
                                                "no \xE2\x80\x94", "no -", "no wait", "on second thought",
                                                "i made a mistake", "i made an error", "my mistake", "let me reconsider",
                                                "reconsidering", "rechecking", "recomputing", "re-examining",
-                                               "hold on", "scratch that", "sorry", "instead"};
+                                               "hold on", "scratch that", "sorry"};
   for (std::size_t at = from; at < to;) {
     std::size_t next = to;
     for (std::size_t i = at + 1; i < to; ++i) {
@@ -855,7 +973,11 @@ bool question_names_letters(std::string_view question, char last) {
       "compound", "compounds", "product", "products", "reagent", "reagents", "reactant", "reactants", "material",
       "molecule", "species", "substance", "intermediate", "structure", "solution", "gene", "protein", "sample",
       "mixture", "particle", "state", "point", "star", "planet", "cell", "strain", "enzyme", "isomer", "salt",
-      "acid", "base", "complex", "ion", "element", "metal", "system", "tube", "flask", "vessel", "box", "region"};
+      "acid", "base", "complex", "ion", "element", "metal", "system", "tube", "flask", "vessel", "box", "region",
+      "salts", "gas", "gases", "solid", "liquid", "flavor", "flavors", "flavour", "beam", "source", "object", "body",
+      "field", "wave", "signal", "population", "plant", "virus", "drug", "mutant", "allele", "line", "receptor",
+      "releases", "forms", "form", "gives", "produces", "yields", "called", "denoted", "named", "labeled",
+      "labelled", "magnitude", "power", "factor", "quantity", "constant", "parameter", "variable"};
   for (std::size_t p = 0; p < question.size(); ++p) {
     char c = question[p];
     if (c < 'A' || c > last || (p > 0 && is_alnum(question[p - 1])) || (p + 1 < question.size() && is_alnum(question[p + 1])))
@@ -880,8 +1002,23 @@ bool question_names_letters(std::string_view question, char last) {
 ChoiceExtraction extract_choice(std::string_view region, char last_letter, std::string_view question) {
   std::string lower = lowercase(region);
   bool names_letters = !question.empty() && question_names_letters(question, last_letter);
+  // The options' texts are the question's last lines, A first (a leading "A) " is dropped).
+  std::vector<std::string> options;
+  std::size_t count = static_cast<std::size_t>(last_letter - 'A' + 1);
+  for (std::size_t end = question.size(); options.size() < count && end > 0;) {
+    std::size_t start = question.rfind('\n', end - 1);
+    start = start == std::string_view::npos ? 0 : start + 1;
+    std::string_view line = question.substr(start, end - start);
+    if (line.size() > 3 && line[1] == ')' && line[2] == ' ' && line[0] == static_cast<char>('A' + count - 1 - options.size()))
+      line.remove_prefix(3);
+    options.insert(options.begin(), std::string(line));
+    if (start == 0) break;
+    end = start - 1;
+  }
+  if (options.size() < count) options.clear();
   std::vector<Commitment> found;
-  Scan scan{region, lower, last_letter, names_letters, &found};
+  Scan scan{region, lower, last_letter, names_letters, &found, &options};
+  first_line(scan);
   boxes(scan);
   tags(scan);
   labels(scan);
@@ -894,14 +1031,18 @@ ChoiceExtraction extract_choice(std::string_view region, char last_letter, std::
     return {letter, why};
   }
   std::stable_sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.at < b.at; });
-  // The last explicit answer, unless prose after it corrects it ("Answer: B\nWait, no — it's C") or it was a
-  // hedge that later prose settles ("The answer is B or C, and I'll go with C").
-  const Commitment* chosen = &found.back();
-  const Commitment* last_explicit = nullptr;
+  int top_tier = 0;
+  for (const Commitment& c : found) top_tier = std::max(top_tier, c.tier);
+  const Commitment* chosen = nullptr;
   for (const Commitment& c : found)
-    if (c.explicit_form) last_explicit = &c;
-  if (last_explicit && !last_explicit->hedge && !correction_between(region, lower, last_explicit->at, chosen->at))
-    chosen = last_explicit;
+    if (c.tier == top_tier) chosen = &c;
+  // After it: a hedge is settled by any later commitment ("The answer is B or C, and I'll go with C"); an
+  // answer is replaced only after a correction ("Answer: B\nWait, no — it's C").
+  const Commitment* anchor = chosen;
+  for (const Commitment& c : found) {
+    if (c.at <= anchor->at) continue;
+    if (anchor->hedge || (!c.tentative && correction_between(region, lower, anchor->at, c.at))) chosen = &c;
+  }
   if (chosen->hedge) return {std::nullopt, std::string("hedge: more than one letter (") + chosen->how + ")"};
   return {chosen->letter, chosen->how};
 }

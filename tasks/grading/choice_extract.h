@@ -27,9 +27,11 @@ struct ChoiceExtraction {
   std::string how;             // the rule that decided ("box", "answer line", "phrase", ...) or why none
 };
 
-// `question`, the question and its options when known: where it names things with the option letters
-// ("compound A", "product B", "A = ...", "A + B"), a bare letter in prose may be one of them, so prose must
-// name the option ("option C") to commit; boxes, tags, labels and "the answer is C" are read as always.
+// `question`, when known: the question, then each option's text on a line of its own, A first. Where the
+// question names things with the option letters ("compound A", "product B", "A = ...", "A + B"), a bare
+// letter in prose may be one of them, so prose must name the option ("option C") to commit; boxes, tags,
+// labels and "the answer is C" are read as always. A label or box that holds an option's text ("Answer:
+// D∞h") is that option.
 ChoiceExtraction extract_choice(std::string_view region, char last_letter = 'D', std::string_view question = {});
 
 }  // namespace r1lab::grading
